@@ -1,0 +1,82 @@
+import module from 'node:module';
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, RootletError } from '../errors.js';
+
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+
+declare const ROOTLET_VERSION: string;
+const VERSION = typeof ROOTLET_VERSION === 'string' ? ROOTLET_VERSION : '0.0.0-dev';
+
+interface GlobalOptions {
+  verbose?: boolean;
+  json?: boolean;
+}
+
+function program(run: (action: () => Promise<number>) => Promise<void>): Command {
+  const root = new Command('rootlet')
+    .description('Kubernetes on ordinary Linux hosts, every node a rootless Podman or Docker container.')
+    .version(VERSION, '-V, --version')
+    .option('--verbose', 'show stack traces and every command run')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  root
+    .command('doctor')
+    .description('check that this host can run rootless Kubernetes nodes, and say how to fix what is missing')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--sysroot <dir>', 'read /proc, /sys, /etc, /lib/modules and /dev under DIR instead of /')
+    .option('--user <name>', 'check for this account (default: the current user)')
+    .option('--no-engine', 'skip checks that need a live engine or run commands')
+    .option('--fix-script', 'print a shell script for root that fixes what root can fix')
+    .addOption(new Option('--cni <name>', 'the CNI the cluster will use (antrea needs openvswitch)').choices(['flannel', 'antrea', 'none']))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  rootlet doctor                          what is missing on this host, and how to fix it
+  rootlet doctor --json | jq '.hosts[0].checks[] | select(.status=="fail")'
+  rootlet doctor --fix-script > fix.sh    review it, then: sudo sh fix.sh
+  rootlet doctor --sysroot /mnt/image --user alice --no-engine
+
+Exit status: 0 nothing failed, 2 usage error, 3 a check failed.`,
+    )
+    .action((options: Record<string, unknown>) =>
+      run(async () => {
+        const { doctorCommand } = await import('./doctor.js');
+        return doctorCommand(options);
+      }),
+    );
+
+  return root;
+}
+
+/** The one place errors are printed and the exit code is set. */
+export async function main(argv: string[]): Promise<void> {
+  const verbose = argv.includes('--verbose');
+  const json = argv.includes('--json');
+  const run = async (action: () => Promise<number>) => {
+    process.exitCode = await action();
+  };
+  try {
+    await program(run).parseAsync(argv);
+  } catch (error) {
+    process.exitCode = report(error, { verbose, json });
+  }
+}
+
+function report(error: unknown, { verbose, json }: GlobalOptions): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its one-line message (and nothing for --help / --version).
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  const known = error instanceof RootletError ? error : undefined;
+  const message = known?.message ?? `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  const hint = known ? known.hint : 'Run again with --verbose for the stack trace, and report it.';
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ error: known?.toJSON() ?? { code: 'internal', message, exitCode: ExitCode.failure } }, null, 2)}\n`);
+  }
+  process.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return known?.exitCode ?? ExitCode.failure;
+}

@@ -1,0 +1,13 @@
+import { styleText } from 'node:util';
+
+type Style = Parameters<typeof styleText>[0];
+
+/** Colour only for a terminal, and never with NO_COLOR or --json. */
+export function colorFor(stream: NodeJS.WriteStream, json = false): (style: Style, text: string) => string {
+  const enabled = !json && stream.isTTY === true && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
+  return enabled ? (style, text) => styleText(style, text) : (_style, text) => text;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

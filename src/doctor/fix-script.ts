@@ -1,0 +1,48 @@
+import { shellQuote } from '../host/shell-quote.js';
+import type { HostReport } from './run.js';
+
+export interface FixScriptOptions {
+  /** Files are written under this directory instead of / (doctor --sysroot). */
+  sysroot?: string;
+}
+
+/**
+ * One POSIX shell script for root that fixes, idempotently, everything root can fix for the findings
+ * that are not `pass`, and lists what it leaves to the user. Pure: the same report gives the same script.
+ */
+export function renderFixScript(report: HostReport, options: FixScriptOptions = {}): string {
+  const open = report.findings.filter((finding) => finding.status !== 'pass');
+  const fixable = open.filter((finding) => finding.fix);
+  const seen = new Set<string>();
+  const out = [
+    '#!/bin/sh',
+    `# Written by \`rootlet doctor --fix-script\` for user ${report.user} on host ${report.host}.`,
+    '# Review it, then run it as root: sudo sh ./rootlet-fix.sh',
+    '# Every step is idempotent: running the script again changes nothing.',
+    '# ROOT is the directory files are written under (empty: this host); steps that act on the',
+    '# running system are skipped when ROOT is set.',
+    'set -eu',
+    `ROOT="\${ROOT-${options.sysroot === undefined || options.sysroot === '/' ? '' : shellQuote(options.sysroot)}}"`,
+    'if [ "$(id -u)" != 0 ]; then echo "rootlet fix script: run it as root (sudo sh $0)" >&2; exit 1; fi',
+  ];
+  for (const finding of fixable) {
+    const fix = finding.fix!;
+    if (seen.has(fix.key)) continue;
+    seen.add(fix.key);
+    out.push('', `# ${finding.id} (${finding.status}): ${finding.summary}`, ...fix.lines);
+  }
+  const manual = open.filter((finding) => !finding.fix && finding.remedy !== '');
+  if (manual.length > 0) {
+    out.push('', '# Not fixed by this script (needs your decision, another kernel or other hardware):');
+    for (const finding of manual) out.push(`#   ${finding.id}: ${finding.remedy}`);
+  }
+  const after = fixable.flatMap((finding) => (finding.fix?.after ? [finding.fix.after] : []));
+  out.push('');
+  if (fixable.length === 0) {
+    out.push(`echo ${shellQuote('rootlet: nothing for root to fix here.')}`);
+  } else {
+    out.push(`echo ${shellQuote(`rootlet: applied fixes for ${fixable.map((finding) => finding.id).join(', ')}.`)}`);
+    for (const step of [...new Set(after)]) out.push(`echo ${shellQuote(`then: ${step}`)}`);
+  }
+  return `${out.join('\n')}\n`;
+}

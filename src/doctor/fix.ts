@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { shellLine, shellQuote } from '../host/shell-quote.js';
+
+/**
+ * What `doctor --fix-script` does for one finding: shell lines for root, each idempotent.
+ * Files are written under "$ROOT" (empty for this host, the --sysroot otherwise);
+ * steps that change the running system are skipped when ROOT is set.
+ */
+export interface Fix {
+  /** Fixes with the same key are written once. */
+  key: string;
+  /** One comment line per shell line or group of lines. */
+  lines: string[];
+  /** Printed when the script has run: what the user still has to do (re-login, reboot). */
+  after?: string;
+}
+
+const EOF_MARK = 'ROOTLET_EOF';
+
+export function rooted(file: string): string {
+  return `"$ROOT"${shellQuote(file)}`;
+}
+
+/** Replace a whole file with `content` (idempotent by construction). */
+export function writeFile(file: string, content: string, why: string): string[] {
+  if (content.split('\n').includes(EOF_MARK)) throw new Error(`file content contains ${EOF_MARK}`);
+  return [`# ${why}`, `mkdir -p ${rooted(path.posix.dirname(file))}`, `cat > ${rooted(file)} <<'${EOF_MARK}'`, content.replace(/\n?$/, ''), EOF_MARK];
+}
+
+/** A command that applies a change to the running system now. */
+export function applyNow(argv: readonly string[], why: string): string[] {
+  return [`# ${why} (skipped when ROOT is set: it acts on the running system)`, `[ -n "$ROOT" ] || ${shellLine(argv)}`];
+}
+
+/** Persist sysctl settings in /etc/sysctl.d/FILE and apply them now. */
+export function sysctlFix(key: string, file: string, settings: Record<string, string | number>, why: string): Fix {
+  const path = `/etc/sysctl.d/${file}`;
+  const content = Object.entries(settings)
+    .map(([name, value]) => `${name} = ${value}`)
+    .join('\n');
+  return { key, lines: [...writeFile(path, `${content}\n`, why), ...applyNow(['sysctl', '-p', path], 'Apply them now')] };
+}
+
+/** `sysctl.d` content as a one-line remedy. */
+export function sysctlRemedy(file: string, settings: Record<string, string | number>): string {
+  const lines = Object.entries(settings).map(([name, value]) => `${name} = ${value}`);
+  return `as root: printf '${lines.join('\\n')}\\n' > /etc/sysctl.d/${file}; sysctl -p /etc/sysctl.d/${file}`;
+}

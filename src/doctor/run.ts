@@ -1,0 +1,47 @@
+import type { Host } from '../host/host.js';
+import { HOST_CHECKS } from './checks/index.js';
+import { HostFacts } from './facts.js';
+import type { Check, CheckContext, DoctorOptions, Finding } from './finding.js';
+
+export interface HostReport {
+  host: string;
+  user: string;
+  findings: Finding[];
+}
+
+export type DoctorRequest = Partial<DoctorOptions>;
+
+const DEFAULTS: Omit<DoctorOptions, 'user'> = {
+  noEngine: false,
+  cni: 'flannel',
+  // API server, kubelet, VXLAN: what a cluster publishes on every host.
+  ports: [6443, 10250, 8472],
+};
+
+/** Runs every check against `host` concurrently. A check that throws becomes a `fail` finding; the others still report. */
+export async function runDoctor(host: Host, request: DoctorRequest = {}, checks: readonly Check[] = HOST_CHECKS): Promise<HostReport> {
+  const facts = new HostFacts(host);
+  const user = request.user ?? (await host.user());
+  await facts.account(user);
+  const ctx: CheckContext = { ...DEFAULTS, ...request, user, host, facts };
+  const findings = await Promise.all(
+    checks.map(async (check): Promise<Finding> => {
+      try {
+        return { id: check.id, ...(await check.run(ctx)) };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return {
+          id: check.id,
+          status: 'fail',
+          summary: `the check itself failed: ${message}`,
+          remedy: 'fix what the message names, or run with --verbose and report it',
+        };
+      }
+    }),
+  );
+  return { host: host.id, user, findings };
+}
+
+export function failed(report: HostReport): boolean {
+  return report.findings.some((finding) => finding.status === 'fail');
+}

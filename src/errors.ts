@@ -1,0 +1,51 @@
+/** Exit codes of the CLI contract (../shared/DESIGN.md). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  hostNotReady: 3,
+  engine: 4,
+  ssh: 5,
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface RootletErrorOptions {
+  /** The next step for the user, one line. */
+  hint?: string;
+  exitCode?: ExitCode;
+  cause?: unknown;
+}
+
+/**
+ * Every failure a user can cause. Only the CLI entry catches these; it prints
+ * `error:` and `hint:` and exits with `exitCode`.
+ */
+export class RootletError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCode;
+  readonly hint: string | undefined;
+
+  constructor(code: string, message: string, options: RootletErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RootletError';
+    this.code = code;
+    this.exitCode = options.exitCode ?? ExitCode.failure;
+    this.hint = options.hint;
+  }
+
+  toJSON(): { code: string; message: string; hint?: string; exitCode: number } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint === undefined ? {} : { hint: this.hint }),
+      exitCode: this.exitCode,
+    };
+  }
+}
+
+export class UsageError extends RootletError {
+  constructor(message: string, hint?: string) {
+    super('usage', message, { exitCode: ExitCode.usage, ...(hint === undefined ? {} : { hint }) });
+  }
+}
