@@ -82,8 +82,7 @@ export class HostFacts {
 
   accounts(): Promise<Account[]> {
     return this.#once('passwd', async () => {
-      const text = await this.text('/etc/passwd');
-      if (text === undefined) throw new Error('/etc/passwd does not exist');
+      const text = await this.#host.readText('/etc/passwd');
       return parseColonFile(text).flatMap(([name, , uid, gid, , home]) =>
         name && isId(uid) && isId(gid) ? [{ name, uid: Number(uid), gid: Number(gid), home: home ?? '/' }] : [],
       );
@@ -91,12 +90,24 @@ export class HostFacts {
   }
 
   /** The account the cluster runs as; a usage error when it does not exist. */
-  async account(name: string): Promise<Account> {
-    const found = (await this.accounts()).find((account) => account.name === name);
+  account(name: string): Promise<Account> {
+    return this.#once(`account:${name}`, () => this.#lookUp(name));
+  }
+
+  async #lookUp(name: string): Promise<Account> {
+    const found = (await this.accounts()).find((account) => account.name === name) ?? (await this.#directoryAccount(name));
     if (!found) {
       throw new UsageError(`user ${name} does not exist in /etc/passwd`, 'Pass an existing account with --user NAME.');
     }
     return found;
+  }
+
+  /** Accounts from LDAP or SSSD (common on HPC clusters) are not in /etc/passwd; only the live system can name them. */
+  async #directoryAccount(name: string): Promise<Account | undefined> {
+    if (this.#host.commandPath('/') !== '/') return undefined;
+    const result = await this.#host.run(['getent', 'passwd', '--', name]);
+    const [found, , uid, gid, , home] = result.exitCode === 0 ? result.stdout.trim().split(':') : [];
+    return found === name && isId(uid) && isId(gid) ? { name, uid: Number(uid), gid: Number(gid), home: home ?? '/' } : undefined;
   }
 
   /** Group ids the user belongs to: the primary group and every /etc/group membership. */

@@ -33,15 +33,18 @@ export interface CheckContext extends DoctorOptions {
   facts: HostFacts;
 }
 
+/** What a check reports; the runner adds its id. */
+export type CheckResult = Omit<Finding, 'id'>;
+
 export interface Check {
   id: string;
-  run(ctx: CheckContext): Promise<Omit<Finding, 'id'>>;
+  run(ctx: CheckContext): Promise<CheckResult>;
 }
 
-export function pass(summary: string): Omit<Finding, 'id'> {
+export function pass(summary: string): CheckResult {
   return { status: 'pass', summary, remedy: '' };
 }
 
-export function skip(summary: string, remedy = ''): Omit<Finding, 'id'> {
+export function skip(summary: string, remedy = ''): CheckResult {
   return { status: 'skip', summary, remedy };
 }

@@ -1,4 +1,5 @@
-import type { Host } from '../host/host.js';
+import { ExitCode, RootletError } from '../errors.js';
+import { HostFileError, type Host } from '../host/host.js';
 import { HOST_CHECKS } from './checks/index.js';
 import { HostFacts } from './facts.js';
 import type { Check, CheckContext, DoctorOptions, Finding } from './finding.js';
@@ -22,7 +23,13 @@ const DEFAULTS: Omit<DoctorOptions, 'user'> = {
 export async function runDoctor(host: Host, request: DoctorRequest = {}, checks: readonly Check[] = HOST_CHECKS): Promise<HostReport> {
   const facts = new HostFacts(host);
   const user = request.user ?? (await host.user());
-  await facts.account(user);
+  await facts.account(user).catch((error: unknown) => {
+    if (!(error instanceof HostFileError)) throw error;
+    throw new RootletError('host-file', `cannot read ${error.message} on host ${host.id}`, {
+      exitCode: ExitCode.hostNotReady,
+      hint: 'rootlet reads the host from its files; with --sysroot, point it at a whole root tree (with etc/passwd).',
+    });
+  });
   const ctx: CheckContext = { ...DEFAULTS, ...request, user, host, facts };
   const findings = await Promise.all(
     checks.map(async (check): Promise<Finding> => {

@@ -223,7 +223,7 @@ describe('sub-ids', () => {
     expect(findings.get('subid.tools')).toMatchObject({ status: 'fail' });
     expect(findings.get('subid.tools')!.summary).toBe('/usr/bin/newuidmap is neither setuid root nor has cap_setuid');
     const skipped = (await doctor('debian-bare', { noEngine: true })).get('subid.tools')!;
-    expect(skipped.status).toBe('warn');
+    expect(skipped.status).toBe('skip');
     expect(skipped.summary).toContain('file capabilities not checked (--no-engine)');
   });
 
@@ -282,6 +282,15 @@ describe('failures of the checks themselves', () => {
     expect(findings.get('resources')!.summary).toMatch(/^the check itself failed: .*meminfo/);
     expect(findings.get('kernel.version')!.status).toBe('pass');
     expect(findings.size).toBe(16);
+  });
+
+  it('names a host file it cannot read instead of failing inside', async () => {
+    const root = await tree('fedora');
+    await import('node:fs/promises').then((fs) => fs.rm(path.join(root, 'etc/passwd')));
+    await expect(runDoctor(new LocalHost({ root }), { user: 'alice' })).rejects.toMatchObject({
+      exitCode: 3,
+      message: 'cannot read /etc/passwd: no such file or directory on host local',
+    });
   });
 
   it('refuses a user that does not exist with a usage error', async () => {

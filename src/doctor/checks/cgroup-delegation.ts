@@ -1,5 +1,5 @@
 import { applyNow, writeFile } from '../fix.js';
-import type { Check, Finding } from '../finding.js';
+import type { Check, CheckResult, Finding } from '../finding.js';
 import { pass } from '../finding.js';
 
 const REQUIRED = ['cpu', 'memory', 'pids'];
@@ -35,7 +35,7 @@ export const cgroupDelegation: Check = {
     const missing = REQUIRED.filter((name) => !have.has(name));
     const missingWanted = WANTED.filter((name) => !have.has(name));
     const found = `delegated to user@${account.uid}.service: ${[...have].sort().join(' ') || 'none'}`;
-    const result = (status: Finding['status'], what: string): Omit<Finding, 'id'> => ({ status, summary: `${what} (${found})`, remedy, fix });
+    const result = (status: Finding['status'], what: string): CheckResult => ({ status, summary: `${what} (${found})`, remedy, fix });
     if (missing.length > 0) return result('fail', `${[...missing, ...missingWanted].join(', ')} not delegated`);
     if (missingWanted.length > 0) return result('warn', `${missingWanted.join(', ')} not delegated (cpu, memory and pids are)`);
     return pass(found);

@@ -1,6 +1,6 @@
 import { shellLine, shellQuote } from '../../host/shell-quote.js';
 import { isOwner, type Account, type HostFacts, type SubIdRange } from '../facts.js';
-import type { Check, Finding } from '../finding.js';
+import type { Check, CheckResult } from '../finding.js';
 import type { Fix } from '../fix.js';
 
 const NODE_IDS = 65536;
@@ -46,7 +46,7 @@ export const subidRange: Check = {
     const podBlocks = podRanges(Math.min(...reports.map(({ total }) => total)));
     const describe = (r: FileReport) => `${r.file.slice(5)} ${r.mine.map((range) => `${range.start}+${range.count}`).join(',')}`;
     const summary = `${reports.map(describe).join(', ')}; room for ${podBlocks} user-namespaced pod ranges of ${POD_BLOCK} (the kubelet wants ${MAX_PODS})`;
-    return { status: 'pass', summary, remedy: '' } satisfies Omit<Finding, 'id'>;
+    return { status: 'pass', summary, remedy: '' } satisfies CheckResult;
   },
 };
 

@@ -1,6 +1,6 @@
 import { shellLine } from '../../host/shell-quote.js';
 import { applyNow } from '../fix.js';
-import type { Check, CheckContext, Finding } from '../finding.js';
+import type { Check, CheckContext, CheckResult } from '../finding.js';
 import { pass } from '../finding.js';
 import { installCommand } from '../packages.js';
 
@@ -8,11 +8,11 @@ const DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/usr/local/bin'];
 const TOOLS = { newuidmap: 'cap_setuid', newgidmap: 'cap_setgid' } as const;
 const PACKAGES = { apt: 'uidmap', dnf: 'shadow-utils', zypper: 'shadow', pacman: 'shadow', apk: 'shadow-uidmap' };
 
-type Verdict = { tool: string; path?: string; ok: boolean | 'unknown'; how: string };
+type Verdict = { tool: string; path?: string; ok: boolean | 'unknown' | 'skipped'; how: string };
 
 export const subidTools: Check = {
   id: 'subid.tools',
-  async run(ctx) {
+  async run(ctx): Promise<CheckResult> {
     const verdicts = await Promise.all(Object.entries(TOOLS).map(([tool, cap]) => inspect(ctx, tool, cap)));
     const missing = verdicts.filter((v) => v.path === undefined).map((v) => v.tool);
     if (missing.length > 0) {
@@ -38,14 +38,19 @@ export const subidTools: Check = {
         },
       };
     }
-    const unknown = verdicts.filter((v) => v.ok === 'unknown');
     const summary = verdicts.map((v) => `${v.path} ${v.how}`).join(', ');
-    if (unknown.length > 0)
-      return {
-        status: 'warn',
-        summary,
-        remedy: 'as root: getcap /usr/bin/newuidmap /usr/bin/newgidmap (expect cap_setuid / cap_setgid), or run doctor without --no-engine',
-      } satisfies Omit<Finding, 'id'>;
+    const remedy = 'getcap /usr/bin/newuidmap /usr/bin/newgidmap should show cap_setuid and cap_setgid';
+    if (verdicts.some((v) => v.ok === 'skipped')) return { status: 'skip', summary, remedy };
+    if (verdicts.some((v) => v.ok === 'unknown')) {
+      const install = installCommand(await ctx.facts.packageManager(), {
+        apt: 'libcap2-bin',
+        dnf: 'libcap',
+        zypper: 'libcap-progs',
+        pacman: 'libcap',
+        apk: 'libcap-utils',
+      });
+      return { status: 'warn', summary, remedy: install ? `${remedy}; install getcap as root: ${shellLine(install)}` : remedy };
+    }
     return pass(summary);
   },
 };
@@ -57,7 +62,7 @@ async function inspect({ host, noEngine }: CheckContext, tool: string, cap: stri
     if (!info || info.type !== 'file') continue;
     if (info.uid === 0 && (info.mode & 0o4000) !== 0) return { tool, path, ok: true, how: 'is setuid root' };
     // Not setuid: it may carry file capabilities instead (Fedora, Arch), which only getcap can read.
-    if (noEngine) return { tool, path, ok: 'unknown', how: 'is not setuid root; file capabilities not checked (--no-engine)' };
+    if (noEngine) return { tool, path, ok: 'skipped', how: 'is not setuid root; file capabilities not checked (--no-engine)' };
     const result = await host.run(['getcap', host.commandPath(path)]);
     if (result.exitCode === 127) return { tool, path, ok: 'unknown', how: 'is not setuid root and getcap is not installed to check its capabilities' };
     if (result.stdout.includes(cap)) return { tool, path, ok: true, how: `has ${cap}` };

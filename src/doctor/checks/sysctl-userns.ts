@@ -1,5 +1,5 @@
 import { writeFile, applyNow, sysctlFix, sysctlRemedy } from '../fix.js';
-import type { Check, CheckContext, Finding } from '../finding.js';
+import type { Check, CheckContext, CheckResult } from '../finding.js';
 import { pass } from '../finding.js';
 
 /** Programs that create user namespaces for a rootless engine; each needs an AppArmor profile under Ubuntu's restriction. */
@@ -43,7 +43,7 @@ export const sysctlUserns: Check = {
 };
 
 /** Ubuntu >= 23.10: only programs with an AppArmor profile granting `userns` may create user namespaces. */
-async function apparmorRestricted({ facts, host }: CheckContext): Promise<Omit<Finding, 'id'>> {
+async function apparmorRestricted({ facts, host }: CheckContext): Promise<CheckResult> {
   const installed = (await Promise.all(ENGINE_BINARIES.map(async (binary) => ((await host.stat(binary)) ? binary : undefined)))).filter(
     (binary): binary is string => binary !== undefined,
   );

@@ -1,0 +1,34 @@
+# The two commands of the README: `make up` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+DEPS := node_modules/.package-lock.json
+
+help:
+	@echo "make up      install, build, and check this host (rootlet doctor); rootlet up joins here when it lands"
+	@echo "make test    install and run every test (type check, lint, unit, built-CLI)"
+	@echo "make bench   start-up benchmark (bench/startup.mjs)"
+
+$(DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+install: $(DEPS)
+
+build: install
+	npm run build
+
+# Until `rootlet up` exists the main job is the host check; exit 3 means this host needs the fixes it prints.
+up: build
+	./dist/rootlet.js doctor
+
+test-prereqs:
+	bash scripts/test-prereqs.sh
+
+test: build test-prereqs
+	npm run typecheck
+	npm run lint
+	npx vitest run
+
+bench: build
+	node bench/startup.mjs
+
+.PHONY: help install build up test test-prereqs bench
