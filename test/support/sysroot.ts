@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,7 +29,9 @@ export async function materialize(name: string): Promise<string> {
   const nodes = new Map<string, NonNullable<Scenario['nodes']>[string]>();
   for (const step of chain) {
     const spec = await scenario(step);
-    await cp(path.join(HOSTS, step, 'tree'), root, { recursive: true, force: true });
+    // A scenario that only removes things has no tree/ (git keeps no empty directories).
+    const overlay = path.join(HOSTS, step, 'tree');
+    if (existsSync(overlay)) await cp(overlay, root, { recursive: true, force: true });
     for (const gone of spec.remove ?? []) await rm(path.join(root, gone), { recursive: true, force: true });
     for (const [file, node] of Object.entries(spec.nodes ?? {})) nodes.set(file, node);
     for (const file of spec.noNodes ?? []) nodes.delete(file);
