@@ -26,7 +26,8 @@ test-prereqs:
 test: build test-prereqs
 	npm run typecheck
 	npm run lint
-	npx vitest run
+	npx vitest run --reporter=default --reporter=json --outputFile=.vitest/results.json
+	@node scripts/test-summary.mjs .vitest/results.json
 
 bench: build
 	node bench/startup.mjs

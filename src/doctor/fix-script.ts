@@ -24,6 +24,11 @@ export function renderFixScript(report: HostReport, options: FixScriptOptions = 
     'set -eu',
     `ROOT="\${ROOT-${options.sysroot === undefined || options.sysroot === '/' ? '' : shellQuote(options.sysroot)}}"`,
     'if [ "$(id -u)" != 0 ]; then echo "rootlet fix script: run it as root (sudo sh $0)" >&2; exit 1; fi',
+    '# Steps that act on the running system go through now(): a failure is reported, the rest still runs.',
+    "not_applied=''",
+    'now() {',
+    '  "$@" || { echo "rootlet fix script: \'$*\' failed (see above); run it again once the system allows it" >&2; not_applied="$not_applied; $*"; }',
+    '}',
   ];
   for (const finding of fixable) {
     const fix = finding.fix!;
@@ -44,5 +49,6 @@ export function renderFixScript(report: HostReport, options: FixScriptOptions = 
     out.push(`echo ${shellQuote(`rootlet: applied fixes for ${fixable.map((finding) => finding.id).join(', ')}.`)}`);
     for (const step of [...new Set(after)]) out.push(`echo ${shellQuote(`then: ${step}`)}`);
   }
+  out.push('if [ -n "$not_applied" ]; then echo "rootlet fix script: not applied to the running system:${not_applied#;}" >&2; exit 1; fi');
   return `${out.join('\n')}\n`;
 }

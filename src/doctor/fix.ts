@@ -27,9 +27,12 @@ export function writeFile(file: string, content: string, why: string): string[] 
   return [`# ${why}`, `mkdir -p ${rooted(path.posix.dirname(file))}`, `cat > ${rooted(file)} <<'${EOF_MARK}'`, content.replace(/\n?$/, ''), EOF_MARK];
 }
 
-/** A command that applies a change to the running system now. */
+/**
+ * A command that applies a change to the running system now, through the script's now() helper:
+ * when it fails (no systemd, a container host) the script says so, goes on, and exits 1 at the end.
+ */
 export function applyNow(argv: readonly string[], why: string): string[] {
-  return [`# ${why} (skipped when ROOT is set: it acts on the running system)`, `[ -n "$ROOT" ] || ${shellLine(argv)}`];
+  return [`# ${why} (skipped when ROOT is set: it acts on the running system)`, `[ -n "$ROOT" ] || now ${shellLine(argv)}`];
 }
 
 /** Persist sysctl settings in /etc/sysctl.d/FILE and apply them now. */

@@ -7,6 +7,11 @@
 set -eu
 ROOT="${ROOT-}"
 if [ "$(id -u)" != 0 ]; then echo "rootlet fix script: run it as root (sudo sh $0)" >&2; exit 1; fi
+# Steps that act on the running system go through now(): a failure is reported, the rest still runs.
+not_applied=''
+now() {
+  "$@" || { echo "rootlet fix script: '$*' failed (see above); run it again once the system allows it" >&2; not_applied="$not_applied; $*"; }
+}
 
 # cgroup.delegation (fail): cpu, cpuset, io not delegated (delegated to user@1000.service: memory pids)
 # Delegate every controller the kubelet needs to user services.
@@ -16,7 +21,7 @@ cat > "$ROOT"/etc/systemd/system/user@.service.d/delegate.conf <<'ROOTLET_EOF'
 Delegate=cpu cpuset io memory pids
 ROOTLET_EOF
 # Make systemd read the drop-in (skipped when ROOT is set: it acts on the running system)
-[ -n "$ROOT" ] || systemctl daemon-reload
+[ -n "$ROOT" ] || now systemctl daemon-reload
 
 # kernel.modules (fail): not loaded: br_netfilter, vxlan
 # Load the modules the nodes need at every boot (a user namespace cannot load them).
@@ -31,7 +36,7 @@ ip6table_nat
 overlay
 ROOTLET_EOF
 # Load them now (skipped when ROOT is set: it acts on the running system)
-[ -n "$ROOT" ] || modprobe -a br_netfilter vxlan
+[ -n "$ROOT" ] || now modprobe -a br_netfilter vxlan
 
 # sysctl.network (warn): net.ipv4.conf.default.rp_filter = 1 (strict) drops VXLAN traffic between nodes on different hosts
 # Network settings for nodes in rootless containers.
@@ -40,7 +45,7 @@ cat > "$ROOT"/etc/sysctl.d/60-rootlet-network.conf <<'ROOTLET_EOF'
 net.ipv4.conf.default.rp_filter = 2
 ROOTLET_EOF
 # Apply them now (skipped when ROOT is set: it acts on the running system)
-[ -n "$ROOT" ] || sysctl -p /etc/sysctl.d/60-rootlet-network.conf
+[ -n "$ROOT" ] || now sysctl -p /etc/sysctl.d/60-rootlet-network.conf
 
 # sysctl.inotify (warn): max_user_watches = 8192, max_user_instances = 128: below 524288 and 512, pods fail with "too many open files"
 # Enough inotify watches and instances for several nodes.
@@ -50,7 +55,7 @@ fs.inotify.max_user_watches = 524288
 fs.inotify.max_user_instances = 512
 ROOTLET_EOF
 # Apply them now (skipped when ROOT is set: it acts on the running system)
-[ -n "$ROOT" ] || sysctl -p /etc/sysctl.d/60-rootlet-inotify.conf
+[ -n "$ROOT" ] || now sysctl -p /etc/sysctl.d/60-rootlet-inotify.conf
 
 # subid.range (fail): alice has no range in /etc/subuid; alice has no range in /etc/subgid
 # Give alice 65536 subordinate ids in /etc/subuid, above every range already there.
@@ -72,7 +77,7 @@ ROOTLET_EOF
 
 # systemd.linger (warn): lingering is off for alice (no /var/lib/systemd/linger/alice): the engine and the cluster stop when alice logs out
 # Keep alice's services (the engine, the nodes) running without a login session.
-if [ -z "$ROOT" ]; then loginctl enable-linger -- alice; else mkdir -p "$ROOT/var/lib/systemd/linger" && : > "$ROOT"/var/lib/systemd/linger/alice; fi
+if [ -z "$ROOT" ]; then now loginctl enable-linger -- alice; else mkdir -p "$ROOT/var/lib/systemd/linger" && : > "$ROOT"/var/lib/systemd/linger/alice; fi
 
 # dev.tun (fail): /dev/net/tun is mode 0600, owner 0:0: alice cannot open it; slirp4netns and pasta need it for rootless networking
 # Keep /dev/net/tun open to every user across reboots (the usual mode on desktop distributions).
@@ -91,3 +96,4 @@ echo 'rootlet: applied fixes for cgroup.delegation, kernel.modules, sysctl.netwo
 echo 'then: log out and back in as alice (or: loginctl terminate-user alice) so user@1000.service gets the delegated controllers'
 echo 'then: if alice already ran a rootless engine: podman system migrate (or restart rootless Docker) as alice'
 echo 'then: log in again as alice for the new open-files limit'
+if [ -n "$not_applied" ]; then echo "rootlet fix script: not applied to the running system:${not_applied#;}" >&2; exit 1; fi

@@ -50,6 +50,17 @@ describe('doctor --fix-script', () => {
 
   it('fixes the tree it is pointed at, touches nothing else, and changes nothing when run again', async () => {
     const script = renderFixScript(report, { sysroot: root });
+    const liveFiles = ['/etc/modules-load.d/rootlet.conf', '/etc/sysctl.d/60-rootlet-network.conf', '/etc/udev/rules.d/60-rootlet-tun.rules'];
+    const exists = async () =>
+      Promise.all(
+        liveFiles.map((file) =>
+          stat(file).then(
+            ({ mtimeMs }) => mtimeMs,
+            () => 'absent',
+          ),
+        ),
+      );
+    const before = await exists();
     const first = await runScript(script);
     expect(first.stderr).toBe('');
     expect(first.exitCode).toBe(0);
@@ -68,14 +79,25 @@ describe('doctor --fix-script', () => {
     expect(await file('etc/sysctl.d/60-rootlet-inotify.conf')).toBe('fs.inotify.max_user_watches = 524288\nfs.inotify.max_user_instances = 512\n');
     expect(await file('etc/security/limits.d/60-rootlet.conf')).toBe('alice soft nofile 1048576\nalice hard nofile 1048576\n');
     expect(await file('etc/udev/rules.d/60-rootlet-tun.rules')).toBe('KERNEL=="tun", MODE="0666"\n');
-    // The live steps (modprobe, sysctl -p, systemctl) were skipped: this machine's own files are untouched.
-    await expect(stat('/etc/modules-load.d/rootlet.conf')).rejects.toThrow();
-    await expect(stat('/etc/sysctl.d/60-rootlet-network.conf')).rejects.toThrow();
+    // Only the tree changed: this machine's own files are as they were, and no live step ran.
+    expect(await exists()).toEqual(before);
+    expect(first.stderr).not.toContain('failed');
 
     const digest = await treeDigest(root);
     const second = await runScript(script);
     expect(second.exitCode).toBe(0);
     expect(await treeDigest(root)).toEqual(digest);
+  });
+
+  it('reports a live step that fails, runs the rest, and exits 1 at the end', async () => {
+    const script = renderFixScript(report);
+    const helper = script.slice(0, script.indexOf('\n}\n', script.indexOf('now() {')) + 3);
+    const tail = script.slice(script.lastIndexOf('if [ -n "$not_applied" ]'));
+    const result = await runScript(`${helper}now false\nnow true\nnow sh -c 'exit 3'\necho still running\n${tail}`);
+    expect(result.stdout).toBe('still running');
+    expect(result.stderr).toContain("rootlet fix script: 'false' failed (see above)");
+    expect(result.stderr).toContain('not applied to the running system: false; sh -c exit 3');
+    expect(result.exitCode).toBe(1);
   });
 
   it('refuses to run as a regular user', async () => {

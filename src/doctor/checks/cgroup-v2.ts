@@ -25,7 +25,7 @@ export const cgroupV2: Check = {
           `  grep -q '${PARAM}' "$ROOT/etc/default/grub" || sed -i -e 's/^GRUB_CMDLINE_LINUX="/&${PARAM} /' "$ROOT/etc/default/grub"`,
           '  # Regenerate the boot menu with whichever tool this distribution has.',
           '  if [ -z "$ROOT" ]; then',
-          '    if command -v update-grub >/dev/null; then update-grub; elif command -v grub2-mkconfig >/dev/null; then grub2-mkconfig -o /boot/grub2/grub.cfg; fi',
+          '    if command -v update-grub >/dev/null; then now update-grub; elif command -v grub2-mkconfig >/dev/null; then now grub2-mkconfig -o /boot/grub2/grub.cfg; fi',
           '  fi',
           'else',
           `  echo "no /etc/default/grub: add ${PARAM} to the kernel command line with your boot loader" >&2`,

@@ -22,7 +22,7 @@ export const devTun: Check = {
         lines: [
           ...writeFile(RULE, 'KERNEL=="tun", MODE="0666"\n', 'Keep /dev/net/tun open to every user across reboots (the usual mode on desktop distributions).'),
           '# Open it now.',
-          ...(missing ? ['[ -n "$ROOT" ] || modprobe tun'] : []),
+          ...(missing ? ['[ -n "$ROOT" ] || now modprobe tun'] : []),
           '[ ! -e "$ROOT/dev/net/tun" ] || chmod 666 "$ROOT/dev/net/tun"',
         ],
       },

@@ -15,7 +15,7 @@ export const systemdLinger: Check = {
         key: 'systemd.linger',
         lines: [
           `# Keep ${user}'s services (the engine, the nodes) running without a login session.`,
-          `if [ -z "$ROOT" ]; then loginctl enable-linger -- ${shellQuote(user)}; else mkdir -p "$ROOT/var/lib/systemd/linger" && : > "$ROOT"${shellQuote(file)}; fi`,
+          `if [ -z "$ROOT" ]; then now loginctl enable-linger -- ${shellQuote(user)}; else mkdir -p "$ROOT/var/lib/systemd/linger" && : > "$ROOT"${shellQuote(file)}; fi`,
         ],
       },
     };
