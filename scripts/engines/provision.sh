@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Provisions real rootless engines on a bare Debian machine for the engine tests, as root:
+# one local user per engine, each with its own runtime dir and API socket (../shared/ENVIRONMENT.md).
+#   rootlet-podman: rootless Podman, socket /run/user/UID/podman/podman.sock
+#   rootlet-docker: rootless Docker, socket /run/user/UID/docker.sock
+# Idempotent: installs what is missing, starts what is not answering. Prints the sockets as
+# ROOTLET_TEST_PODMAN_SOCKET=... / ROOTLET_TEST_DOCKER_SOCKET=... lines (also written to
+# /run/rootlet-test-engines.env).
+set -euo pipefail
+
+PODMAN_USER=rootlet-podman
+DOCKER_USER=rootlet-docker
+ENV_FILE=/run/rootlet-test-engines.env
+
+log() { printf 'provision: %s\n' "$*" >&2; }
+
+[ "$(id -u)" = 0 ] || { echo "provision: run as root (it installs packages and creates users)" >&2; exit 1; }
+
+packages=(podman uidmap slirp4netns runc fuse-overlayfs docker.io rootlesskit curl util-linux)
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# slirp4netns (Podman) and RootlessKit (Docker) open /dev/net/tun as the user; desktop distributions ship it 0666.
+chmod 666 /dev/net/tun
+
+ensure_user() {
+  local user=$1
+  if ! id "$user" >/dev/null 2>&1; then
+    log "creating user $user"
+    useradd -m -s /bin/bash "$user"
+  fi
+  # useradd leaves the account locked ("!"), which sshd refuses without PAM; "*" unlocks it without a password.
+  usermod -p '*' "$user"
+  grep -q "^$user:" /etc/subuid || usermod --add-subuids "$(next_free /etc/subuid)" "$user"
+  grep -q "^$user:" /etc/subgid || usermod --add-subgids "$(next_free /etc/subgid)" "$user"
+  local uid; uid=$(id -u "$user")
+  # Real hosts with logind give each user /run/user/UID; these machines have no logind.
+  install -d -m 700 -o "$user" -g "$user" "/run/user/$uid"
+}
+
+next_free() {
+  awk -F: 'BEGIN { end = 100000 } { if ($2 + $3 > end) end = $2 + $3 } END { printf "%d-%d", end, end + 65535 }' "$1"
+}
+
+as_user() {
+  local user=$1; shift
+  local uid; uid=$(id -u "$user")
+  setpriv --reuid="$user" --regid="$user" --init-groups --reset-env \
+    env HOME="$(getent passwd "$user" | cut -d: -f6)" USER="$user" XDG_RUNTIME_DIR="/run/user/$uid" \
+    PATH=/usr/share/docker.io/contrib:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
+answers() { curl -sf --max-time 3 --unix-socket "$1" http://engine/_ping >/dev/null 2>&1; }
+
+wait_for() {
+  local socket=$1 log=$2
+  for _ in $(seq 1 120); do answers "$socket" && return 0; sleep 0.5; done
+  log "the engine at $socket did not answer within 60 s; its log ($log):"
+  tail -n 30 "$log" >&2 || true
+  return 1
+}
+
+start_podman() {
+  ensure_user "$PODMAN_USER"
+  local uid home socket log
+  uid=$(id -u "$PODMAN_USER"); home=$(getent passwd "$PODMAN_USER" | cut -d: -f6)
+  socket=/run/user/$uid/podman/podman.sock; log=/run/user/$uid/podman-service.log
+  install -d -o "$PODMAN_USER" -g "$PODMAN_USER" "$home/.config" "$home/.config/containers"
+  # runc, not crun: crun 1.8 refuses hybrid cgroup hosts. Explicit ulimits: the engine cannot raise them here.
+  cat > "$home/.config/containers/containers.conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+CONF
+  printf '[storage]\ndriver = "overlay"\n' > "$home/.config/containers/storage.conf"
+  chown "$PODMAN_USER:$PODMAN_USER" "$home/.config/containers/containers.conf" "$home/.config/containers/storage.conf"
+  if ! answers "$socket"; then
+    log "starting rootless Podman for $PODMAN_USER"
+    as_user "$PODMAN_USER" mkdir -p "/run/user/$uid/podman"
+    as_user "$PODMAN_USER" setsid podman system service --time=0 "unix://$socket" >"$log" 2>&1 < /dev/null &
+    wait_for "$socket" "$log"
+  fi
+  echo "ROOTLET_TEST_PODMAN_SOCKET=$socket"
+}
+
+start_docker() {
+  ensure_user "$DOCKER_USER"
+  local uid socket log
+  uid=$(id -u "$DOCKER_USER")
+  socket=/run/user/$uid/docker.sock; log=/run/user/$uid/dockerd-rootless.log
+  if ! answers "$socket"; then
+    log "starting rootless Docker for $DOCKER_USER"
+    as_user "$DOCKER_USER" setsid dockerd-rootless.sh --iptables=false >"$log" 2>&1 < /dev/null &
+    wait_for "$socket" "$log"
+  fi
+  echo "ROOTLET_TEST_DOCKER_SOCKET=$socket"
+}
+
+{ start_podman; start_docker; } | tee "$ENV_FILE"

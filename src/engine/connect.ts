@@ -1,0 +1,99 @@
+import Docker from 'dockerode';
+import { HostFileError, type Host } from '../host/host.js';
+import { DockerApiEngine } from './docker-api.js';
+import type { Engine } from './engine.js';
+import { dockerEngineInfo, podmanEngineInfo, type DockerInfo, type PodmanInfo } from './engine-info.js';
+import { engineUnreachable, rootfulEngine, type Attempt } from './errors.js';
+import { socketCandidates, type DiscoveryInput, type SocketCandidate } from './discovery.js';
+import type { EngineKind } from './types.js';
+
+export interface ConnectOptions extends Omit<DiscoveryInput, 'env' | 'uid'> {
+  env?: Record<string, string | undefined>;
+  uid?: number;
+  allowRootful?: boolean;
+  /** How long one socket may take to answer. */
+  timeoutMs?: number;
+}
+
+export interface Connection {
+  engine: Engine | undefined;
+  attempts: Attempt[];
+}
+
+/**
+ * Tries each socket in discovery order and probes the first that answers into EngineInfo.
+ * Never throws for a socket that does not answer: every attempt is recorded, for doctor and for the error.
+ */
+export async function probeEngine(host: Host, options: ConnectOptions = {}): Promise<Connection> {
+  const candidates = socketCandidates({
+    explicit: options.explicit,
+    engine: options.engine,
+    env: options.env ?? process.env,
+    uid: options.uid ?? process.getuid?.() ?? 0,
+  });
+  const attempts: Attempt[] = [];
+  for (const candidate of candidates) {
+    const info = await host.stat(candidate.path).catch((error: unknown) => (error instanceof HostFileError ? error : undefined));
+    if (info instanceof HostFileError) {
+      attempts.push({ candidate, outcome: info.problem === 'denied' ? 'permission denied (the socket belongs to another user)' : info.message });
+      continue;
+    }
+    if (!info) {
+      attempts.push({ candidate, outcome: 'no socket there' });
+      continue;
+    }
+    if (info.type !== 'socket') {
+      attempts.push({ candidate, outcome: `a ${info.type}, not a socket` });
+      continue;
+    }
+    const docker = new Docker({ socketPath: host.commandPath(candidate.path), timeout: options.timeoutMs ?? 5000 });
+    try {
+      const engine = await identify(docker, candidate);
+      if (options.engine && engine.info.kind !== options.engine) {
+        attempts.push({ candidate, outcome: `answers as ${engine.info.kind}, not ${options.engine}` });
+        continue;
+      }
+      return { engine, attempts };
+    } catch (error) {
+      attempts.push({ candidate, outcome: transportProblem(error) });
+    }
+  }
+  return { engine: undefined, attempts };
+}
+
+/** The engine to run nodes on: reachable and rootless (or rootful only when allowed). Exit 4 otherwise. */
+export async function connectEngine(host: Host, options: ConnectOptions = {}): Promise<Engine> {
+  const { engine, attempts } = await probeEngine(host, options);
+  if (!engine) throw engineUnreachable(attempts);
+  if (!engine.info.rootless && !options.allowRootful) throw rootfulEngine(engine.info);
+  return engine;
+}
+
+async function identify(docker: Docker, candidate: SocketCandidate): Promise<Engine> {
+  const version = (await docker.version()) as { Components?: Array<{ Name?: string }> };
+  const kind: EngineKind = (version.Components ?? []).some((component) => /podman/i.test(component.Name ?? '')) ? 'podman' : 'docker';
+  if (kind === 'podman') {
+    // Podman 4's compat /info does not say whether it is rootless; its libpod endpoint does.
+    const info = await dial<PodmanInfo>(docker, '/v4.0.0/libpod/info');
+    return new DockerApiEngine(docker, podmanEngineInfo(info, candidate.path));
+  }
+  return new DockerApiEngine(docker, dockerEngineInfo((await docker.info()) as DockerInfo, candidate.path));
+}
+
+function dial<T>(docker: Docker, path: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial({ path, method: 'GET', statusCodes: { 200: true }, options: {} }, (error: Error | null, result: unknown) => {
+      if (error) reject(error);
+      else resolve(result as T);
+    });
+  });
+}
+
+function transportProblem(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied (the socket belongs to another user)';
+  if (code === 'ECONNREFUSED') return 'nothing listening (the engine service is stopped)';
+  if (code === 'ENOENT') return 'no socket there';
+  if (/timeout/i.test(String((error as Error).message))) return 'no answer in time';
+  return (error as Error).message ?? String(error);
+}

@@ -1,0 +1,252 @@
+import { PassThrough } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import Docker from 'dockerode';
+import { RootletError } from '../errors.js';
+import { firstFile, packArchive } from './archive.js';
+import type { Engine, NetworkState, ProgressOptions } from './engine.js';
+import { engineName, engineOperationFailed, statusOf } from './errors.js';
+import { nodeContainerSpec, nodeVolumeSpec, varVolumeName } from './node-spec.js';
+import { nodeStateFromInspect, nodeStateFromList } from './node-state.js';
+import { LABELS, type ClusterSettings, type EngineInfo, type ExecOptions, type ExecResult, type NodeSpec, type NodeState } from './types.js';
+
+/** The only module that speaks dockerode. */
+export class DockerApiEngine implements Engine {
+  readonly #docker: Docker;
+
+  constructor(
+    docker: Docker,
+    readonly info: EngineInfo,
+  ) {
+    this.#docker = docker;
+  }
+
+  async #call<T>(operation: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      throw engineOperationFailed(this.info, operation, error);
+    }
+  }
+
+  async hasImage(ref: string): Promise<boolean> {
+    return this.#call(`look up image ${ref}`, async () => {
+      try {
+        await this.#docker.getImage(ref).inspect();
+        return true;
+      } catch (error) {
+        if (statusOf(error) === 404) return false;
+        throw error;
+      }
+    });
+  }
+
+  async pullImage(ref: string, options: ProgressOptions = {}): Promise<void> {
+    await this.#call(`pull image ${ref}`, async () => {
+      const stream = (await this.#docker.pull(ref, { abortSignal: options.signal })) as NodeJS.ReadableStream;
+      await this.#follow(stream, options);
+    });
+  }
+
+  async buildImage(context: Uint8Array, tag: string, options: ProgressOptions = {}): Promise<void> {
+    await this.#call(`build image ${tag}`, async () => {
+      const stream = await this.#docker.buildImage(Buffer.from(context) as unknown as NodeJS.ReadableStream, { t: tag, abortSignal: options.signal });
+      await this.#follow(stream, options);
+    });
+  }
+
+  /** Waits for a pull or build stream to end; any event with an error fails it (the stream itself does not). */
+  async #follow(stream: NodeJS.ReadableStream, { onProgress }: ProgressOptions): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#docker.modem.followProgress(
+        stream,
+        (error: Error | null, events: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
+          const failed = error ?? events.find((event) => event.error || event.errorDetail);
+          if (failed) reject(failed instanceof Error ? failed : new Error(failed.errorDetail?.message ?? failed.error));
+          else resolve();
+        },
+        (event: { stream?: string; status?: string; progress?: string; id?: string }) => {
+          const line = (event.stream ?? [event.id, event.status, event.progress].filter(Boolean).join(' ')).trim();
+          if (line && onProgress) onProgress(line);
+        },
+      );
+    });
+  }
+
+  async networkSubnets(): Promise<string[]> {
+    return this.#call('list networks', async () => {
+      const networks = await this.#docker.listNetworks();
+      return networks.flatMap((network) => (network.IPAM?.Config ?? []).map((config) => config.Subnet ?? '').filter(Boolean));
+    });
+  }
+
+  async ensureNetwork(name: string, labels: Record<string, string>, choose: (taken: string[]) => string | undefined): Promise<NetworkState> {
+    return this.#call(`create network ${name}`, async () => {
+      const existing = await this.#networkSubnet(name);
+      if (existing !== undefined) return { name, subnet: existing, created: false };
+      const subnet = choose(await this.networkSubnets());
+      if (!subnet) throw new RootletError('network-exhausted', `no free /24 left in 10.100.0.0/16 for network ${name} on ${engineName(this.info)}`, { hint: 'remove unused engine networks (podman/docker network prune)' });
+      try {
+        await this.#docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] }, CheckDuplicate: true });
+      } catch (error) {
+        // Another rootlet run created it first: use theirs.
+        const raced = await this.#networkSubnet(name);
+        if (raced !== undefined) return { name, subnet: raced, created: false };
+        throw error;
+      }
+      return { name, subnet, created: true };
+    });
+  }
+
+  async #networkSubnet(name: string): Promise<string | undefined> {
+    try {
+      const network = (await this.#docker.getNetwork(name).inspect()) as { IPAM?: { Config?: Array<{ Subnet?: string }> } };
+      return network.IPAM?.Config?.[0]?.Subnet ?? '';
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.#call(`remove network ${name}`, async () => {
+      await this.#docker
+        .getNetwork(name)
+        .remove()
+        .catch((error: unknown) => {
+          if (statusOf(error) !== 404) throw error;
+        });
+    });
+  }
+
+  async createNode(cluster: ClusterSettings, node: NodeSpec): Promise<NodeState> {
+    const existing = await this.inspectNode(node.name);
+    if (existing) {
+      const ours = existing.cluster === cluster.name;
+      throw new RootletError(
+        ours ? 'node-exists' : 'name-taken',
+        ours
+          ? `node ${node.name} already exists on ${engineName(this.info)}`
+          : `the name ${node.name} is taken by a container that is not a rootlet node of cluster ${cluster.name} on ${engineName(this.info)}`,
+        { hint: ours ? `rootlet down --name ${cluster.name} removes it` : 'rename or remove that container, or choose another cluster name with --name' },
+      );
+    }
+    return this.#call(`create node ${node.name}`, async () => {
+      await this.#docker.createVolume(nodeVolumeSpec(cluster, node));
+      try {
+        const container = await this.#docker.createContainer(nodeContainerSpec(cluster, node, this.info));
+        return nodeStateFromInspect(await container.inspect());
+      } catch (error) {
+        await this.#removeVolume(varVolumeName(node)).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  async startNode(name: string): Promise<void> {
+    await this.#call(`start node ${name}`, async () => {
+      await this.#docker
+        .getContainer(name)
+        .start()
+        .catch((error: unknown) => {
+          if (statusOf(error) !== 304) throw error;
+        });
+    });
+  }
+
+  async inspectNode(name: string): Promise<NodeState | undefined> {
+    return this.#call(`inspect node ${name}`, async () => {
+      try {
+        return nodeStateFromInspect(await this.#docker.getContainer(name).inspect());
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  async listNodes(cluster?: string): Promise<NodeState[]> {
+    return this.#call('list nodes', async () => {
+      const label = cluster === undefined ? LABELS.cluster : `${LABELS.cluster}=${cluster}`;
+      const entries = await this.#docker.listContainers({ all: true, filters: { label: [label] } });
+      return entries.map(nodeStateFromList).sort((a, b) => a.name.localeCompare(b.name));
+    });
+  }
+
+  async exec(name: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.#call(`run ${argv[0] ?? 'a command'} in node ${name}`, async () => {
+      const exec = await this.#docker.getContainer(name).exec({
+        Cmd: [...argv],
+        Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
+        AttachStdin: options.stdin !== undefined,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      });
+      const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined, abortSignal: options.signal });
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      this.#docker.modem.demuxStream(stream, stdout, stderr);
+      const collected = Promise.all([text(stdout), text(stderr)]);
+      const ended = new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+      });
+      if (options.stdin !== undefined) stream.end(Buffer.from(options.stdin));
+      await ended;
+      stdout.end();
+      stderr.end();
+      const [out, err] = await collected;
+      const { ExitCode: code } = await exec.inspect();
+      return { exitCode: code ?? 1, stdout: out, stderr: err };
+    });
+  }
+
+  async copyIn(name: string, path: string, content: Uint8Array | string, mode = 0o644): Promise<void> {
+    if (/^\/(tmp|run)(\/|$)/.test(path)) throw new Error(`copyIn ${path}: /tmp and /run are tmpfs in a node, which Docker's archive API does not write into`);
+    const slash = path.lastIndexOf('/');
+    const archive = await packArchive([{ name: path.slice(slash + 1), content, mode }]);
+    await this.#call(`copy ${path} into node ${name}`, async () => {
+      await this.#docker.getContainer(name).putArchive(archive, { path: path.slice(0, slash) || '/' });
+    });
+  }
+
+  async copyOut(name: string, path: string): Promise<Buffer> {
+    return this.#call(`copy ${path} out of node ${name}`, async () => {
+      const stream = await this.#docker.getContainer(name).getArchive({ path });
+      const file = await firstFile(stream);
+      if (!file) throw new RootletError('not-a-file', `${path} in node ${name} is not a regular file`);
+      return file;
+    });
+  }
+
+  async logs(name: string, tail: number): Promise<string> {
+    return this.#call(`read the log of node ${name}`, async () => {
+      // Node containers have a TTY, so the log is one raw stream (not multiplexed).
+      const log = await this.#docker.getContainer(name).logs({ stdout: true, stderr: true, tail, follow: false });
+      return Buffer.from(log).toString('utf8');
+    });
+  }
+
+  async removeNode(name: string): Promise<void> {
+    await this.#call(`remove node ${name}`, async () => {
+      await this.#docker
+        .getContainer(name)
+        .remove({ force: true, v: true })
+        .catch((error: unknown) => {
+          if (statusOf(error) !== 404) throw error;
+        });
+      await this.#removeVolume(varVolumeName({ name }));
+    });
+  }
+
+  async #removeVolume(name: string): Promise<void> {
+    await this.#docker
+      .getVolume(name)
+      .remove({ force: true })
+      .catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw error;
+      });
+  }
+}
+

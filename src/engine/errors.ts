@@ -1,0 +1,87 @@
+import { ExitCode, RootletError } from '../errors.js';
+import { START_ENGINE_HINT, type SocketCandidate } from './discovery.js';
+import type { EngineInfo } from './types.js';
+
+export interface Attempt {
+  candidate: SocketCandidate;
+  /** Why this socket was not used. */
+  outcome: string;
+}
+
+export function engineUnreachable(attempts: Attempt[]): RootletError {
+  const tried = attempts.map(({ candidate, outcome }) => `${candidate.path} (${candidate.source}): ${outcome}`).join('; ');
+  return new RootletError('engine-unreachable', `no rootless Podman or Docker answered; tried ${tried || 'nothing'}`, {
+    exitCode: ExitCode.engine,
+    hint: START_ENGINE_HINT,
+  });
+}
+
+export function rootfulEngine(info: EngineInfo): RootletError {
+  return new RootletError(
+    'engine-rootful',
+    `${engineName(info)} runs as root: its containers would give the cluster root on this host, which rootlet exists to avoid`,
+    { exitCode: ExitCode.engine, hint: 'run rootless Podman or Docker as your user (rootlet doctor shows how), or pass --allow-rootful to accept root' },
+  );
+}
+
+export function engineName(info: Pick<EngineInfo, 'kind' | 'socket'>): string {
+  return `${info.kind === 'podman' ? 'Podman' : 'Docker'} at ${info.socket}`;
+}
+
+interface ApiError {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: string; cause?: string } | null;
+  reason?: string;
+  message?: string;
+}
+
+/** The engine's own words for an API failure: its JSON message, else the transport error. */
+export function apiMessage(error: unknown): string {
+  const e = error as ApiError;
+  const text = e.json?.message ?? e.message ?? String(error);
+  return text.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
+}
+
+export function statusOf(error: unknown): number | undefined {
+  return (error as ApiError).statusCode;
+}
+
+/** The socket stopped answering: the engine service died or was stopped. */
+export function isConnectionLost(error: unknown): boolean {
+  const code = (error as ApiError).code;
+  return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+/** Known engine messages, mapped to what the user should do; the first match wins. */
+const KNOWN: Array<{ pattern: RegExp; code: string; hint: (subject: string) => string }> = [
+  {
+    pattern: /address already in use|port is already allocated|bind: permission denied/i,
+    code: 'port-in-use',
+    hint: () => 'free the host port (ss -ltnup shows who holds it) or publish the node on another port',
+  },
+  { pattern: /no such image|image not known|manifest unknown|pull access denied/i, code: 'image-missing', hint: (s) => `load the image into the engine first (podman load / docker load), then retry ${s}` },
+  { pattern: /no such container|no container with name or id/i, code: 'node-missing', hint: () => 'rootlet status shows which nodes exist' },
+];
+
+/** One error for a failed engine operation on a node, naming the node, the engine and the next step. */
+export function engineOperationFailed(info: Pick<EngineInfo, 'kind' | 'socket'>, operation: string, error: unknown): RootletError {
+  if (error instanceof RootletError) return error;
+  if (isConnectionLost(error)) {
+    return new RootletError('engine-gone', `${engineName(info)} stopped answering while it was to ${operation}`, {
+      exitCode: ExitCode.engine,
+      hint: 'start the engine service again, then re-run the same command: it picks up where it stopped',
+      cause: error,
+    });
+  }
+  const message = apiMessage(error);
+  const known = KNOWN.find(({ pattern }) => pattern.test(message));
+  return new RootletError(known?.code ?? 'engine-failed', `${engineName(info)} could not ${operation}: ${firstLine(message)}`, {
+    hint: known ? known.hint(operation) : 'run again with --verbose for the engine’s full answer',
+    cause: error,
+  });
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.slice(0, 400);
+}
