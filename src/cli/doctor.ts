@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import { UsageError, ExitCode } from '../errors.js';
 import { renderFixScript } from '../doctor/fix-script.js';
@@ -22,8 +22,9 @@ const Options = z.object({
 });
 
 /** `rootlet doctor`: returns the exit code. */
-export async function doctorCommand(raw: unknown): Promise<number> {
+export async function doctorCommand(raw: unknown, { verbose = false } = {}): Promise<number> {
   const options = parseOptions(Options, raw);
+  if (options.json && options.fixScript) throw new UsageError('--json and --fix-script both choose what stdout is', 'Use one of them.');
   if (options.sysroot !== undefined) await requireDirectory(options.sysroot);
   const host = new LocalHost(options.sysroot === undefined ? {} : { root: options.sysroot });
   const report = await runDoctor(host, {
@@ -43,11 +44,14 @@ export async function doctorCommand(raw: unknown): Promise<number> {
   } else {
     process.stdout.write(renderDoctorTable(report, colorFor(process.stdout)));
   }
+  if (verbose) {
+    for (const finding of report.findings) if (finding.error?.stack) process.stderr.write(`${finding.id}: ${finding.error.stack}\n`);
+  }
   return failed(report) ? ExitCode.hostNotReady : ExitCode.ok;
 }
 
 async function requireDirectory(dir: string): Promise<void> {
-  const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory())
+  const info = await new LocalHost().stat(path.resolve(dir)).catch(() => undefined);
+  if (info?.type !== 'directory')
     throw new UsageError(`--sysroot ${dir} is not a directory`, 'Pass the directory that holds the tree to check (its proc/, sys/ and etc/).');
 }

@@ -41,10 +41,10 @@ Examples:
 
 Exit status: 0 nothing failed, 2 usage error, 3 a check failed.`,
     )
-    .action((options: Record<string, unknown>) =>
+    .action((options: Record<string, unknown>, command: Command) =>
       run(async () => {
         const { doctorCommand } = await import('./doctor.js');
-        return doctorCommand(options);
+        return doctorCommand(options, { verbose: command.optsWithGlobals<GlobalOptions>().verbose === true });
       }),
     );
 

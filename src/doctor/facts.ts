@@ -1,12 +1,12 @@
 import { gunzipSync } from 'node:zlib';
 import { UsageError } from '../errors.js';
 import { readTextIfExists, type Host } from '../host/host.js';
+import { packageManagerOf, type PackageManager } from './packages.js';
 
 export interface Account {
   name: string;
   uid: number;
   gid: number;
-  home: string;
 }
 
 export interface SubIdRange {
@@ -18,8 +18,6 @@ export interface SubIdRange {
 }
 
 export type CgroupLayout = 'unified' | 'hybrid' | 'legacy';
-
-export type PackageManager = 'apt' | 'dnf' | 'zypper' | 'pacman' | 'apk';
 
 export interface OsRelease {
   id: string;
@@ -52,14 +50,14 @@ export class HostFacts {
     return this.#once(`file:${path}`, () => readTextIfExists(this.#host, path));
   }
 
-  /** A sysctl by its dotted name, trimmed; undefined when the kernel has no such knob. */
+  /** A sysctl by its dotted name: its first line, trimmed; undefined when the kernel has no such knob. */
   async sysctl(name: string): Promise<string | undefined> {
-    return (await this.text(`/proc/sys/${name.replaceAll('.', '/')}`))?.trim();
+    return (await this.text(`/proc/sys/${name.replaceAll('.', '/')}`))?.split('\n')[0]!.trim();
   }
 
   kernelRelease(): Promise<string> {
     return this.#once('kernel', async () => {
-      const release = (await this.text('/proc/sys/kernel/osrelease'))?.trim();
+      const release = (await this.text('/proc/sys/kernel/osrelease'))?.split('\n')[0]!.trim();
       if (!release) throw new Error('cannot read /proc/sys/kernel/osrelease');
       return release;
     });
@@ -83,9 +81,7 @@ export class HostFacts {
   accounts(): Promise<Account[]> {
     return this.#once('passwd', async () => {
       const text = await this.#host.readText('/etc/passwd');
-      return parseColonFile(text).flatMap(([name, , uid, gid, , home]) =>
-        name && isId(uid) && isId(gid) ? [{ name, uid: Number(uid), gid: Number(gid), home: home ?? '/' }] : [],
-      );
+      return parseColonFile(text).flatMap(([name, , uid, gid]) => (name && isId(uid) && isId(gid) ? [{ name, uid: Number(uid), gid: Number(gid) }] : []));
     });
   }
 
@@ -104,10 +100,10 @@ export class HostFacts {
 
   /** Accounts from LDAP or SSSD (common on HPC clusters) are not in /etc/passwd; only the live system can name them. */
   async #directoryAccount(name: string): Promise<Account | undefined> {
-    if (this.#host.commandPath('/') !== '/') return undefined;
-    const result = await this.#host.run(['getent', 'passwd', '--', name]);
-    const [found, , uid, gid, , home] = result.exitCode === 0 ? result.stdout.trim().split(':') : [];
-    return found === name && isId(uid) && isId(gid) ? { name, uid: Number(uid), gid: Number(gid), home: home ?? '/' } : undefined;
+    if (!this.#host.live) return undefined;
+    const result = await this.#host.run(['getent', 'passwd', '--', name], { timeoutMs: COMMAND_TIMEOUT_MS });
+    const [found, , uid, gid] = result.exitCode === 0 ? result.stdout.trim().split(':') : [];
+    return found === name && isId(uid) && isId(gid) ? { name, uid: Number(uid), gid: Number(gid) } : undefined;
   }
 
   /** Group ids the user belongs to: the primary group and every /etc/group membership. */
@@ -147,8 +143,7 @@ export class HostFacts {
   osRelease(): Promise<OsRelease> {
     return this.#once('os-release', async () => {
       const text = (await this.text('/etc/os-release')) ?? (await this.text('/usr/lib/os-release')) ?? '';
-      const fields = new Map<string, string>();
-      for (const match of text.matchAll(/^([A-Z_]+)=("?)(.*)\2$/gm)) fields.set(match[1]!, match[3]!);
+      const fields = parseOsRelease(text);
       return {
         id: fields.get('ID') ?? 'linux',
         idLike: (fields.get('ID_LIKE') ?? '').split(/\s+/).filter(Boolean),
@@ -158,15 +153,21 @@ export class HostFacts {
   }
 
   async packageManager(): Promise<PackageManager | undefined> {
-    const os = await this.osRelease();
-    const family = [os.id, ...os.idLike];
-    if (family.some((id) => ['debian', 'ubuntu'].includes(id))) return 'apt';
-    if (family.some((id) => ['fedora', 'rhel', 'centos'].includes(id))) return 'dnf';
-    if (family.some((id) => id.startsWith('suse') || id.startsWith('opensuse'))) return 'zypper';
-    if (family.some((id) => id === 'arch')) return 'pacman';
-    if (family.includes('alpine')) return 'apk';
-    return undefined;
+    return packageManagerOf(await this.osRelease());
   }
+}
+
+/** How long a look-up command (getent, getcap) may take before the check reports it. */
+export const COMMAND_TIMEOUT_MS = 5000;
+
+/** os-release(5): KEY=value, with the value bare, "double" or 'single' quoted, and \\ escapes in double quotes. */
+export function parseOsRelease(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const match of text.matchAll(/^([A-Z0-9_]+)=(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S*))\s*$/gm)) {
+    const value = match[2] !== undefined ? match[2].replace(/\\(.)/g, '$1') : (match[3] ?? match[4] ?? '');
+    fields.set(match[1]!, value);
+  }
+  return fields;
 }
 
 export function isOwner(range: SubIdRange, account: Account): boolean {
@@ -182,16 +183,4 @@ function parseColonFile(text: string): string[][] {
     .split('\n')
     .filter((line) => line.trim() !== '' && !line.startsWith('#'))
     .map((line) => line.split(':'));
-}
-
-/** [major, minor, patch] of a kernel release such as "6.8.0-45-generic". */
-export function kernelVersion(release: string): [number, number, number] {
-  const match = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release);
-  if (!match) throw new Error(`cannot parse kernel release "${release}"`);
-  return [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
-}
-
-export function kernelAtLeast(release: string, major: number, minor: number): boolean {
-  const [have, haveMinor] = kernelVersion(release);
-  return have > major || (have === major && haveMinor >= minor);
 }

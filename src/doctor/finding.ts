@@ -1,6 +1,6 @@
 import type { Host } from '../host/host.js';
 import type { HostFacts } from './facts.js';
-import type { Fix } from './fix.js';
+import type { Fix } from './fix-steps.js';
 
 export const STATUSES = ['fail', 'warn', 'pass', 'skip'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -14,6 +14,8 @@ export interface Finding {
   remedy: string;
   /** What --fix-script does for this finding, when root can fix it on this host. */
   fix?: Fix;
+  /** When the check itself threw: the error, for --verbose (never in --json). */
+  error?: Error;
 }
 
 export type Cni = 'flannel' | 'antrea' | 'none';
@@ -43,8 +45,4 @@ export interface Check {
 
 export function pass(summary: string): CheckResult {
   return { status: 'pass', summary, remedy: '' };
-}
-
-export function skip(summary: string, remedy = ''): CheckResult {
-  return { status: 'skip', summary, remedy };
 }

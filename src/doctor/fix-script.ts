@@ -1,4 +1,5 @@
 import { shellQuote } from '../host/shell-quote.js';
+import { comment } from './fix-steps.js';
 import type { HostReport } from './run.js';
 
 export interface FixScriptOptions {
@@ -12,7 +13,9 @@ export interface FixScriptOptions {
  */
 export function renderFixScript(report: HostReport, options: FixScriptOptions = {}): string {
   const open = report.findings.filter((finding) => finding.status !== 'pass');
-  const fixable = open.filter((finding) => finding.fix);
+  // For root there is nothing per-user to set up: rootlet refuses to run clusters as root (user.nonroot).
+  const isRoot = report.findings.some((finding) => finding.id === 'user.nonroot' && finding.status === 'fail');
+  const fixable = open.filter((finding) => finding.fix && !(isRoot && finding.fix.forUser));
   const seen = new Set<string>();
   const out = [
     '#!/bin/sh',
@@ -22,7 +25,8 @@ export function renderFixScript(report: HostReport, options: FixScriptOptions = 
     '# ROOT is the directory files are written under (empty: this host); steps that act on the',
     '# running system are skipped when ROOT is set.',
     'set -eu',
-    `ROOT="\${ROOT-${options.sysroot === undefined || options.sysroot === '/' ? '' : shellQuote(options.sysroot)}}"`,
+    // ROOT from the environment wins; else the sysroot this script was written for.
+    `[ -n "\${ROOT+set}" ] || ROOT=${options.sysroot === undefined || options.sysroot === '/' ? "''" : shellQuote(options.sysroot)}`,
     'if [ "$(id -u)" != 0 ]; then echo "rootlet fix script: run it as root (sudo sh $0)" >&2; exit 1; fi',
     '# Steps that act on the running system go through now(): a failure is reported, the rest still runs.',
     "not_applied=''",
@@ -34,12 +38,12 @@ export function renderFixScript(report: HostReport, options: FixScriptOptions = 
     const fix = finding.fix!;
     if (seen.has(fix.key)) continue;
     seen.add(fix.key);
-    out.push('', `# ${finding.id} (${finding.status}): ${finding.summary}`, ...fix.lines);
+    out.push('', comment(`${finding.id} (${finding.status}): ${finding.summary}`), ...fix.lines);
   }
-  const manual = open.filter((finding) => !finding.fix && finding.remedy !== '');
+  const manual = open.filter((finding) => !fixable.includes(finding) && finding.remedy !== '');
   if (manual.length > 0) {
     out.push('', '# Not fixed by this script (needs your decision, another kernel or other hardware):');
-    for (const finding of manual) out.push(`#   ${finding.id}: ${finding.remedy}`);
+    for (const finding of manual) out.push(comment(`  ${finding.id}: ${finding.remedy}`));
   }
   const after = fixable.flatMap((finding) => (finding.fix?.after ? [finding.fix.after] : []));
   out.push('');

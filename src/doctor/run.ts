@@ -35,13 +35,14 @@ export async function runDoctor(host: Host, request: DoctorRequest = {}, checks:
     checks.map(async (check): Promise<Finding> => {
       try {
         return { id: check.id, ...(await check.run(ctx)) };
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+      } catch (thrown) {
+        const error = thrown instanceof Error ? thrown : new Error(String(thrown));
         return {
           id: check.id,
           status: 'fail',
-          summary: `the check itself failed: ${message}`,
-          remedy: 'fix what the message names, or run with --verbose and report it',
+          summary: `the check itself failed: ${error.message.split('\n')[0]}`,
+          remedy: 'mend what the message names (a file that cannot be read, say); --verbose shows where it failed',
+          error,
         };
       }
     }),

@@ -42,7 +42,7 @@ export class DockerApiEngine implements Engine {
 
   async pullImage(ref: string, options: ProgressOptions = {}): Promise<void> {
     await this.#call(`pull image ${ref}`, async () => {
-      const stream = (await this.#docker.pull(ref, { abortSignal: options.signal })) as NodeJS.ReadableStream;
+      const stream = await this.#docker.pull(ref, { abortSignal: options.signal });
       await this.#follow(stream, options);
     });
   }
@@ -84,9 +84,18 @@ export class DockerApiEngine implements Engine {
       const existing = await this.#networkSubnet(name);
       if (existing !== undefined) return { name, subnet: existing, created: false };
       const subnet = choose(await this.networkSubnets());
-      if (!subnet) throw new RootletError('network-exhausted', `no free /24 left in 10.100.0.0/16 for network ${name} on ${engineName(this.info)}`, { hint: 'remove unused engine networks (podman/docker network prune)' });
+      if (!subnet)
+        throw new RootletError('network-exhausted', `no free /24 left in 10.100.0.0/16 for network ${name} on ${engineName(this.info)}`, {
+          hint: 'remove unused engine networks (podman/docker network prune)',
+        });
       try {
-        await this.#docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] }, CheckDuplicate: true });
+        await this.#docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          Labels: labels,
+          IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] },
+          CheckDuplicate: true,
+        });
       } catch (error) {
         // Another rootlet run created it first: use theirs.
         const raced = await this.#networkSubnet(name);
@@ -249,4 +258,3 @@ export class DockerApiEngine implements Engine {
       });
   }
 }
-

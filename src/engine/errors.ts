@@ -60,7 +60,11 @@ const KNOWN: Array<{ pattern: RegExp; code: string; hint: (subject: string) => s
     code: 'port-in-use',
     hint: () => 'free the host port (ss -ltnup shows who holds it) or publish the node on another port',
   },
-  { pattern: /no such image|image not known|manifest unknown|pull access denied/i, code: 'image-missing', hint: (s) => `load the image into the engine first (podman load / docker load), then retry ${s}` },
+  {
+    pattern: /no such image|image not known|manifest unknown|pull access denied/i,
+    code: 'image-missing',
+    hint: (s) => `load the image into the engine first (podman load / docker load), then retry ${s}`,
+  },
   { pattern: /no such container|no container with name or id/i, code: 'node-missing', hint: () => 'rootlet status shows which nodes exist' },
 ];
 

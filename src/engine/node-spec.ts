@@ -59,9 +59,7 @@ export function nodeContainerSpec(cluster: ClusterSettings, node: NodeSpec, engi
       NetworkMode: cluster.network,
       RestartPolicy: { Name: 'always' },
       Sysctls: { 'net.ipv4.ip_forward': '1' },
-      PortBindings: Object.fromEntries(
-        node.ports.map((port) => [portKey(port), [{ HostIp: port.hostAddress, HostPort: String(port.hostPort) }]]),
-      ),
+      PortBindings: Object.fromEntries(node.ports.map((port) => [portKey(port), [{ HostIp: port.hostAddress, HostPort: String(port.hostPort) }]])),
       // Rootless Docker does not pass /dev/fuse through with --privileged; the fuse-overlayfs snapshotter needs it.
       ...(engine.rootless ? { Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }] } : {}),
       ...(podman ? {} : { SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'], Init: false }),

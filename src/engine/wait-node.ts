@@ -22,7 +22,10 @@ export async function waitForNode(engine: Engine, name: string, { timeoutMs, int
   for (;;) {
     signal?.throwIfAborted();
     const state = await engine.inspectNode(name);
-    if (!state) throw new RootletError('node-missing', `node ${name} disappeared from ${engineName(engine.info)} while it was booting`, { hint: 'something removed the container: re-run the command' });
+    if (!state)
+      throw new RootletError('node-missing', `node ${name} disappeared from ${engineName(engine.info)} while it was booting`, {
+        hint: 'something removed the container: re-run the command',
+      });
     restarts ??= state.restarts;
     if (state.status === 'exited' || state.status === 'dead' || state.restarts > restarts) {
       throw await died(engine, name, state.exitCode === undefined ? 'restarted' : `exited with code ${state.exitCode}`);

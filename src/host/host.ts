@@ -23,7 +23,6 @@ export interface FileInfo {
   mode: number;
   uid: number;
   gid: number;
-  size: number;
 }
 
 /**
@@ -45,6 +44,8 @@ export interface Host {
   stat(path: string): Promise<FileInfo | undefined>;
   /** The path a command on this host sees for a path of this host's file view (differs under a sysroot). */
   commandPath(path: string): string;
+  /** False when files are read from a sysroot: commands then describe another system than the files. */
+  readonly live: boolean;
 }
 
 export type FileProblem = 'missing' | 'denied' | 'not-a-directory' | 'other';

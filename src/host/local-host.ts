@@ -12,10 +12,12 @@ export interface LocalHostOptions {
 /** This machine: commands through execa (argv only, never a shell), files through node:fs. */
 export class LocalHost implements Host {
   readonly id = 'local';
+  readonly live: boolean;
   readonly #root: string;
 
   constructor(options: LocalHostOptions = {}) {
     this.#root = path.resolve(options.root ?? '/');
+    this.live = this.#root === '/';
   }
 
   async user(): Promise<string> {
@@ -47,7 +49,11 @@ export class LocalHost implements Host {
 
   async readBytes(file: string): Promise<Uint8Array> {
     const real = this.commandPath(file);
-    return guard(file, () => readFile(real));
+    return guard(file, async () => {
+      // Only regular files: a FIFO or device in a sysroot would block the read forever.
+      if (!(await stat(real)).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+      return readFile(real);
+    });
   }
 
   async listDir(dir: string): Promise<string[]> {
@@ -58,7 +64,7 @@ export class LocalHost implements Host {
   async stat(file: string): Promise<FileInfo | undefined> {
     try {
       const info = await stat(this.commandPath(file));
-      return { type: typeOf(info), mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, size: info.size };
+      return { type: typeOf(info), mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
     } catch (error) {
       if (problemOf(error) === 'missing' || problemOf(error) === 'not-a-directory') return undefined;
       throw new HostFileError(file, problemOf(error), messageOf(error));
@@ -101,6 +107,7 @@ function messageOf(error: unknown): string {
     EPERM: 'operation not permitted',
     ENOTDIR: 'not a directory',
     EISDIR: 'is a directory',
+    ENOTREG: 'not a regular file',
   };
   return (code && words[code]) ?? (error instanceof Error ? error.message : String(error));
 }

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { DoctorReport } from '../../src/doctor/report.js';
@@ -106,12 +107,35 @@ describe('bad input', () => {
     });
   }
 
+  it('refuses --json with --fix-script: both choose what stdout is', async () => {
+    const result = await rootlet(['doctor', '--json', '--fix-script']);
+    expect(result.exitCode).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'usage', message: '--json and --fix-script both choose what stdout is' } });
+  });
+
   it('gives a JSON error document on stdout with --json', async () => {
     const result = await rootlet(['doctor', '--json', '--sysroot', '/nonexistent/tree']);
     expect(result.exitCode).toBe(2);
     expect(JSON.parse(result.stdout)).toEqual({
       error: { code: 'usage', message: '--sysroot /nonexistent/tree is not a directory', hint: expect.any(String) as unknown, exitCode: 2 },
     });
+  });
+
+  it('shows where a check failed with --verbose, and only then', async () => {
+    const tree = await materialize('fedora');
+    try {
+      await rm(path.join(tree, 'proc/meminfo'));
+      await mkdir(path.join(tree, 'proc/meminfo'));
+      const args = ['doctor', '--sysroot', tree, '--user', 'alice'];
+      const plain = await rootlet(args);
+      expect(plain.stdout).toMatch(/^FAIL {2}resources +the check itself failed: \/proc\/meminfo: not a regular file/m);
+      expect(plain.stderr).toBe('');
+      const verbose = await rootlet(['--verbose', ...args]);
+      expect(verbose.exitCode).toBe(3);
+      expect(verbose.stderr).toMatch(/^resources: HostFileError: \/proc\/meminfo: not a regular file\n\s+at /);
+    } finally {
+      await removeTree(tree);
+    }
   });
 
   it('shows the stack only with --verbose', async () => {

@@ -5,7 +5,7 @@
 # ROOT is the directory files are written under (empty: this host); steps that act on the
 # running system are skipped when ROOT is set.
 set -eu
-ROOT="${ROOT-}"
+[ -n "${ROOT+set}" ] || ROOT=''
 if [ "$(id -u)" != 0 ]; then echo "rootlet fix script: run it as root (sudo sh $0)" >&2; exit 1; fi
 # Steps that act on the running system go through now(): a failure is reported, the rest still runs.
 not_applied=''
@@ -70,7 +70,7 @@ chown root "$ROOT"/usr/bin/newuidmap && chmod u+s "$ROOT"/usr/bin/newuidmap
 # limits.nofile (warn): open-files limit of this session: soft 1024, hard 4096: below 64000, containerd and the kubelet in a node run out of file descriptors
 # Raise alice's open-files limit for login sessions (user services get systemd's 524288 already).
 mkdir -p "$ROOT"/etc/security/limits.d
-cat > "$ROOT"/etc/security/limits.d/60-rootlet.conf <<'ROOTLET_EOF'
+cat > "$ROOT"/etc/security/limits.d/60-rootlet-alice.conf <<'ROOTLET_EOF'
 alice soft nofile 1048576
 alice hard nofile 1048576
 ROOTLET_EOF

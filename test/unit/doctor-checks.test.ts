@@ -1,10 +1,10 @@
-import { writeFile, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/doctor/finding.js';
 import { runDoctor, type DoctorRequest } from '../../src/doctor/run.js';
 import { LocalHost } from '../../src/host/local-host.js';
-import { materialize, removeTree } from '../support/sysroot.js';
+import { materialize, removeTree, SCENARIOS_DIR } from '../support/sysroot.js';
 
 const trees: string[] = [];
 afterAll(async () => Promise.all(trees.map(removeTree)));
@@ -42,6 +42,12 @@ describe('a healthy Fedora host', () => {
     expect(findings.get('resources')!.summary).toBe('8 CPUs, 15.5 GiB memory');
     expect(findings.get('limits.nofile')!.summary).toContain('hard 524288');
     expect(findings.get('dev.tun')!.summary).toContain('mode 0666');
+  });
+
+  it('gives one-line summaries on every fixture host', async () => {
+    for (const name of await readdir(SCENARIOS_DIR)) {
+      for (const finding of (await doctor(name)).values()) expect(finding.summary, `${name} ${finding.id}`).not.toMatch(/[\r\n]/);
+    }
   });
 
   it('reports every check id of the design, once, in a fixed order', async () => {
@@ -166,14 +172,44 @@ describe('kernel', () => {
     expect((await doctorAt(root)).get('userns.pods')!.summary).toContain('overlayfs but not tmpfs (6.3)');
   });
 
-  it('fails when regular users may not create user namespaces', async () => {
+  it('fails when regular users may not create user namespaces, naming every reason in one sysctl file', async () => {
     const root = await tree('old-kernel');
     await writeFile(path.join(root, 'proc/sys/kernel/unprivileged_userns_clone'), '0\n');
     const finding = (await doctorAt(root)).get('sysctl.userns')!;
     expect(finding.status).toBe('fail');
     expect(finding.remedy).toContain('kernel.unprivileged_userns_clone = 1');
     await writeFile(path.join(root, 'proc/sys/user/max_user_namespaces'), '0\n');
-    expect((await doctorAt(root)).get('sysctl.userns')!.summary).toBe('user.max_user_namespaces = 0: user namespaces are disabled');
+    const both = (await doctorAt(root)).get('sysctl.userns')!;
+    expect(both.summary).toBe(
+      'user.max_user_namespaces = 0: user namespaces are disabled; kernel.unprivileged_userns_clone = 0: regular users cannot create user namespaces',
+    );
+    const script = both.fix!.lines.join('\n');
+    expect(script.match(/cat > /g)).toHaveLength(1);
+    expect(script).toContain('user.max_user_namespaces = 28633\nkernel.unprivileged_userns_clone = 1\n');
+  });
+
+  it('decides loadable from modules.dep and reads the legacy iptables symbols of kernels from 6.9', async () => {
+    const root = await tree('missing-modules');
+    const release = '6.8.9-300.fc40.x86_64';
+    await writeFile(
+      path.join(root, `lib/modules/${release}/modules.dep`),
+      'kernel/net/ipv6/netfilter/ip6table_nat.ko.zst: kernel/net/ipv6/netfilter/ip6_tables.ko.zst\n',
+    );
+    await writeFile(path.join(root, `boot/config-${release}`), 'CONFIG_IP_NF_IPTABLES=y\nCONFIG_IP_NF_IPTABLES_LEGACY=m\nCONFIG_OVERLAY_FS=m\n');
+    const finding = (await doctorAt(root)).get('kernel.modules')!;
+    expect(finding.summary).toBe(
+      'not loaded: ip_tables, ip6table_nat; not built for kernel 6.8.9-300.fc40.x86_64: br_netfilter, vxlan, iptable_nat, ip6_tables (no CONFIG_BRIDGE_NETFILTER, CONFIG_VXLAN, CONFIG_IP_NF_NAT, CONFIG_IP6_NF_IPTABLES)',
+    );
+    // Only modules this kernel has go into modules-load.d.
+    expect(finding.fix!.lines.join('\n')).toContain("<<'ROOTLET_EOF'\nip_tables\nip6table_nat\noverlay\nROOTLET_EOF");
+  });
+
+  it('counts a module that appears only under /sys/module as built in', async () => {
+    const root = await tree('fedora');
+    await rm(path.join(root, 'proc/modules'));
+    const finding = (await doctorAt(root)).get('kernel.modules')!;
+    expect(finding.status).toBe('fail');
+    expect(finding.summary).toBe('not loaded: br_netfilter, vxlan, ip_tables, iptable_nat, ip6_tables, ip6table_nat');
   });
 });
 
@@ -184,6 +220,16 @@ describe('Ubuntu AppArmor restriction', () => {
     expect(finding.summary).toBe('kernel.apparmor_restrict_unprivileged_userns = 1 and no AppArmor profile allows user namespaces for /usr/bin/podman');
     expect(finding.fix!.lines.join('\n')).toContain('profile rootlet-usr.bin.podman /usr/bin/podman flags=(unconfined)');
     expect(finding.remedy).toContain('apparmor_parser -r');
+  });
+
+  it('does not take a mention of the path, or a profile without userns, for permission', async () => {
+    const root = await tree('ubuntu-apparmor');
+    await writeFile(
+      path.join(root, 'etc/apparmor.d/podman-remote'),
+      'profile podman-remote /usr/bin/podman-remote flags=(unconfined) {\n  userns,\n}\n# see also /usr/bin/podman\n',
+    );
+    await writeFile(path.join(root, 'etc/apparmor.d/podman'), 'profile podman /usr/bin/podman flags=(unconfined) {\n  network,\n}\n');
+    expect((await doctorAt(root)).get('sysctl.userns')!.status).toBe('fail');
   });
 
   it('passes when a profile lets the engine create user namespaces', async () => {
@@ -227,9 +273,20 @@ describe('sub-ids', () => {
     expect(skipped.summary).toContain('file capabilities not checked (--no-engine)');
   });
 
+  it('fails a range smaller than one node needs', async () => {
+    const root = await tree('fedora');
+    await writeFile(path.join(root, 'etc/subuid'), 'alice:524288:1000\n');
+    const finding = (await doctorAt(root)).get('subid.range')!;
+    expect(finding.status).toBe('fail');
+    expect(finding.summary).toBe('alice has 1000 ids in /etc/subuid, fewer than 65536');
+    expect(finding.remedy).toBe('as root: usermod --add-subuids 525288-590823 -- alice');
+  });
+
   it('names the package that has newuidmap on this distribution', async () => {
     const root = await tree('ubuntu-apparmor');
-    await Promise.all(['newuidmap', 'newgidmap'].map((tool) => import('node:fs/promises').then((fs) => fs.rm(path.join(root, 'usr/bin', tool)))));
+    await Promise.all(['newuidmap', 'newgidmap'].map((tool) => rm(path.join(root, 'usr/bin', tool))));
+    // os-release values may be single-quoted (os-release(5)).
+    await writeFile(path.join(root, 'etc/os-release'), "NAME='Ubuntu'\nID='ubuntu'\nID_LIKE='debian'\nPRETTY_NAME=\"Ubuntu \\\"Noble\\\" 24.04\"\n");
     const finding = (await doctorAt(root)).get('subid.tools')!;
     expect(finding.status).toBe('fail');
     expect(finding.remedy).toBe('as root: apt-get install -y uidmap');
@@ -267,15 +324,36 @@ describe('a bare Debian server', () => {
   it('lets a member of the device group use /dev/net/tun', async () => {
     const root = await tree('debian-bare');
     await writeFile(path.join(root, 'etc/group'), 'root:x:0:\nnetdev:x:0:alice\n');
-    await import('node:fs/promises').then((fs) => fs.chmod(path.join(root, 'dev/net/tun'), 0o660));
+    await chmod(path.join(root, 'dev/net/tun'), 0o660);
     expect((await doctorAt(root)).get('dev.tun')!.status).toBe('pass');
   });
 });
 
 describe('failures of the checks themselves', () => {
+  it('fails resources below kubeadm minimums', async () => {
+    const root = await tree('fedora');
+    await writeFile(path.join(root, 'sys/devices/system/cpu/online'), '0\n');
+    await writeFile(path.join(root, 'proc/meminfo'), 'MemTotal:        1048576 kB\n');
+    const finding = (await doctorAt(root)).get('resources')!;
+    expect(finding).toMatchObject({
+      status: 'fail',
+      summary: '1 CPUs, 1.0 GiB memory: fewer than 2 CPUs and less than 1700 MiB memory, kubeadm refuses to set up a control plane',
+    });
+  });
+
+  it('treats a strict rp_filter on "all" like one on "default"', async () => {
+    const root = await tree('fedora');
+    await mkdir(path.join(root, 'proc/sys/net/ipv4/conf/all'), { recursive: true });
+    await writeFile(path.join(root, 'proc/sys/net/ipv4/conf/all/rp_filter'), '1\n');
+    const finding = (await doctorAt(root)).get('sysctl.network')!;
+    expect(finding.status).toBe('warn');
+    expect(finding.remedy).toContain('net.ipv4.conf.all.rp_filter = 2');
+    expect(finding.remedy).not.toContain('default.rp_filter');
+  });
+
   it('turns a check that throws into a fail finding while the others still report', async () => {
     const root = await tree('fedora');
-    await import('node:fs/promises').then((fs) => fs.rm(path.join(root, 'proc/meminfo')));
+    await rm(path.join(root, 'proc/meminfo'));
     await mkdir(path.join(root, 'proc/meminfo'));
     const findings = await doctorAt(root);
     expect(findings.get('resources')).toMatchObject({ status: 'fail' });
@@ -286,7 +364,7 @@ describe('failures of the checks themselves', () => {
 
   it('names a host file it cannot read instead of failing inside', async () => {
     const root = await tree('fedora');
-    await import('node:fs/promises').then((fs) => fs.rm(path.join(root, 'etc/passwd')));
+    await rm(path.join(root, 'etc/passwd'));
     await expect(runDoctor(new LocalHost({ root }), { user: 'alice' })).rejects.toMatchObject({
       exitCode: 3,
       message: 'cannot read /etc/passwd: no such file or directory on host local',

@@ -1,20 +1,21 @@
-import { applyNow, writeFile } from '../fix.js';
+import { applyNow, fileRemedy, writeFile } from '../fix-steps.js';
 import type { Check, CheckResult, Finding } from '../finding.js';
 import { pass } from '../finding.js';
 
 const REQUIRED = ['cpu', 'memory', 'pids'];
 const WANTED = ['cpuset', 'io'];
 const DROP_IN = '/etc/systemd/system/user@.service.d/delegate.conf';
+const DELEGATE = '[Service]\nDelegate=cpu cpuset io memory pids\n';
 
 export const cgroupDelegation: Check = {
   id: 'cgroup.delegation',
   async run({ facts, user }) {
     const account = await facts.account(user);
-    const remedy = `as root: printf '[Service]\\nDelegate=cpu cpuset io memory pids\\n' > ${DROP_IN}; systemctl daemon-reload; then log out and back in as ${account.name}`;
+    const remedy = `as root: ${fileRemedy(DROP_IN, DELEGATE)}; systemctl daemon-reload; then log out and back in as ${account.name}`;
     const fix = {
       key: 'cgroup.delegation',
       lines: [
-        ...writeFile(DROP_IN, '[Service]\nDelegate=cpu cpuset io memory pids\n', 'Delegate every controller the kubelet needs to user services.'),
+        ...writeFile(DROP_IN, DELEGATE, 'Delegate every controller the kubelet needs to user services.'),
         ...applyNow(['systemctl', 'daemon-reload'], 'Make systemd read the drop-in'),
       ],
       after: `log out and back in as ${account.name} (or: loginctl terminate-user ${account.name}) so user@${account.uid}.service gets the delegated controllers`,

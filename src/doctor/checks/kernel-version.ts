@@ -1,4 +1,4 @@
-import { kernelAtLeast } from '../facts.js';
+import { kernelAtLeast } from '../kernel-release.js';
 import type { Check } from '../finding.js';
 import { pass } from '../finding.js';
 

@@ -1,7 +1,7 @@
 import { shellLine, shellQuote } from '../../host/shell-quote.js';
 import { isOwner, type Account, type HostFacts, type SubIdRange } from '../facts.js';
 import type { Check, CheckResult } from '../finding.js';
-import type { Fix } from '../fix.js';
+import type { Fix } from '../fix-steps.js';
 
 const NODE_IDS = 65536;
 /** The kubelet gives each user-namespaced pod a block of 65536 ids above the first block, one per pod (maxPods 110). */
@@ -93,6 +93,7 @@ function addRangesFix(account: Account, additions: Addition[]): Fix {
   ]);
   return {
     key: 'subid.range',
+    forUser: true,
     lines,
     after: `if ${account.name} already ran a rootless engine: podman system migrate (or restart rootless Docker) as ${account.name}`,
   };

@@ -1,7 +1,8 @@
 import { shellLine } from '../../host/shell-quote.js';
-import { applyNow } from '../fix.js';
+import { applyNow } from '../fix-steps.js';
 import type { Check, CheckContext, CheckResult } from '../finding.js';
 import { pass } from '../finding.js';
+import { COMMAND_TIMEOUT_MS } from '../facts.js';
 import { installCommand } from '../packages.js';
 
 const DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/usr/local/bin'];
@@ -63,7 +64,7 @@ async function inspect({ host, noEngine }: CheckContext, tool: string, cap: stri
     if (info.uid === 0 && (info.mode & 0o4000) !== 0) return { tool, path, ok: true, how: 'is setuid root' };
     // Not setuid: it may carry file capabilities instead (Fedora, Arch), which only getcap can read.
     if (noEngine) return { tool, path, ok: 'skipped', how: 'is not setuid root; file capabilities not checked (--no-engine)' };
-    const result = await host.run(['getcap', host.commandPath(path)]);
+    const result = await host.run(['getcap', host.commandPath(path)], { timeoutMs: COMMAND_TIMEOUT_MS });
     if (result.exitCode === 127) return { tool, path, ok: 'unknown', how: 'is not setuid root and getcap is not installed to check its capabilities' };
     if (result.stdout.includes(cap)) return { tool, path, ok: true, how: `has ${cap}` };
     return { tool, path, ok: false, how: `is neither setuid root nor has ${cap}` };

@@ -1,9 +1,10 @@
-import { writeFile, applyNow, sysctlFix, sysctlRemedy } from '../fix.js';
-import type { Check, CheckContext, CheckResult } from '../finding.js';
+import { applyNow, sysctlFix, sysctlRemedy, writeFile, type Fix } from '../fix-steps.js';
+import type { Check, CheckContext } from '../finding.js';
 import { pass } from '../finding.js';
 
 /** Programs that create user namespaces for a rootless engine; each needs an AppArmor profile under Ubuntu's restriction. */
 const ENGINE_BINARIES = ['/usr/bin/podman', '/usr/bin/rootlesskit', '/usr/local/bin/rootlesskit', '/usr/bin/slirp4netns', '/usr/bin/pasta'];
+const FILE = '60-rootlet-userns.conf';
 
 export const sysctlUserns: Check = {
   id: 'sysctl.userns',
@@ -17,44 +18,51 @@ export const sysctlUserns: Check = {
         remedy: 'boot a kernel built with CONFIG_USER_NS=y',
       };
     }
-    if (Number(max) === 0) {
-      const settings = { 'user.max_user_namespaces': 28633 };
-      return {
-        status: 'fail',
-        summary: 'user.max_user_namespaces = 0: user namespaces are disabled',
-        remedy: sysctlRemedy('60-rootlet-userns.conf', settings),
-        fix: sysctlFix('sysctl.userns', '60-rootlet-userns.conf', settings, 'Allow user namespaces.'),
-      };
+    const problems: string[] = [];
+    const settings: Record<string, number> = {};
+    if (!(Number(max) > 0)) {
+      problems.push(`user.max_user_namespaces = ${max}: user namespaces are disabled`);
+      settings['user.max_user_namespaces'] = 28633;
     }
     const clone = await facts.sysctl('kernel.unprivileged_userns_clone');
     if (clone !== undefined && clone !== '1') {
-      const settings = { 'kernel.unprivileged_userns_clone': 1 };
-      return {
-        status: 'fail',
-        summary: `kernel.unprivileged_userns_clone = ${clone}: regular users cannot create user namespaces`,
-        remedy: sysctlRemedy('60-rootlet-userns.conf', settings),
-        fix: sysctlFix('sysctl.userns', '60-rootlet-userns.conf', settings, 'Let regular users create user namespaces.'),
-      };
+      problems.push(`kernel.unprivileged_userns_clone = ${clone}: regular users cannot create user namespaces`);
+      settings['kernel.unprivileged_userns_clone'] = 1;
     }
     const restrict = await facts.sysctl('kernel.apparmor_restrict_unprivileged_userns');
-    if (restrict !== undefined && restrict !== '0') return apparmorRestricted(ctx);
-    return pass(`user namespaces allowed (max_user_namespaces = ${max}${restrict === undefined ? '' : ', apparmor_restrict_unprivileged_userns = 0'})`);
+    const apparmor = restrict !== undefined && restrict !== '0' ? await apparmorProfiles(ctx) : undefined;
+    if (apparmor?.problem) problems.push(apparmor.problem);
+
+    const observed = `max_user_namespaces = ${max}${restrict === undefined ? '' : `, apparmor_restrict_unprivileged_userns = ${restrict}`}`;
+    if (problems.length === 0) return pass(`user namespaces allowed (${observed}${apparmor?.note ?? ''})`);
+    const hasSettings = Object.keys(settings).length > 0;
+    const lines = [
+      ...(hasSettings ? sysctlFix('sysctl.userns', FILE, settings, 'Let regular users create user namespaces.').lines : []),
+      ...(apparmor?.fix ?? []),
+    ];
+    const remedies = [hasSettings ? sysctlRemedy(FILE, settings) : '', apparmor?.remedy ?? ''].filter(Boolean);
+    const fix: Fix = { key: 'sysctl.userns', lines };
+    return { status: 'fail', summary: problems.join('; '), remedy: remedies.join('; '), fix };
   },
 };
 
-/** Ubuntu >= 23.10: only programs with an AppArmor profile granting `userns` may create user namespaces. */
-async function apparmorRestricted({ facts, host }: CheckContext): Promise<CheckResult> {
+interface AppArmorVerdict {
+  problem?: string;
+  remedy?: string;
+  fix?: string[];
+  note?: string;
+}
+
+/** Ubuntu >= 23.10: only programs whose AppArmor profile has a `userns,` rule may create user namespaces. */
+async function apparmorProfiles({ facts, host }: CheckContext): Promise<AppArmorVerdict> {
   const installed = (await Promise.all(ENGINE_BINARIES.map(async (binary) => ((await host.stat(binary)) ? binary : undefined)))).filter(
     (binary): binary is string => binary !== undefined,
   );
-  const profiles = await profileTexts(host, facts);
-  const uncovered = installed.filter((binary) => !profiles.some((text) => text.includes(binary)));
-  const summary = 'kernel.apparmor_restrict_unprivileged_userns = 1';
-  if (installed.length > 0 && uncovered.length === 0) {
-    return pass(`${summary}, and AppArmor profiles allow user namespaces for ${installed.join(', ')}`);
-  }
+  const allowed = await binariesWithUserns(host, facts);
+  const uncovered = installed.filter((binary) => !allowed.has(binary));
+  if (installed.length > 0 && uncovered.length === 0) return { note: `; AppArmor profiles allow user namespaces for ${installed.join(', ')}` };
   const targets = uncovered.length > 0 ? uncovered : ['/usr/bin/podman', '/usr/bin/rootlesskit'];
-  const lines = targets.flatMap((binary) => {
+  const fix = targets.flatMap((binary) => {
     const name = `rootlet-${binary.slice(1).replaceAll('/', '.')}`;
     const file = `/etc/apparmor.d/${name}`;
     return [
@@ -63,11 +71,24 @@ async function apparmorRestricted({ facts, host }: CheckContext): Promise<CheckR
     ];
   });
   return {
-    status: 'fail',
-    summary: `${summary} and no AppArmor profile allows user namespaces for ${targets.join(', ')}`,
-    remedy: `as root, for each engine binary: an /etc/apparmor.d profile with "userns," for it, then apparmor_parser -r FILE (--fix-script writes them); or, less safe, ${sysctlRemedy('60-rootlet-userns.conf', { 'kernel.apparmor_restrict_unprivileged_userns': 0 })}`,
-    fix: { key: 'sysctl.userns', lines },
+    problem: `kernel.apparmor_restrict_unprivileged_userns = 1 and no AppArmor profile allows user namespaces for ${targets.join(', ')}`,
+    remedy: `as root, for each engine binary: an /etc/apparmor.d profile with "userns," for it, then apparmor_parser -r FILE (--fix-script writes them); or, less safe, ${sysctlRemedy(FILE, { 'kernel.apparmor_restrict_unprivileged_userns': 0 })}`,
+    fix,
   };
+}
+
+const ATTACHMENT = /^\s*(?:profile\s+\S+\s+)?(\/[^\s{]+)\s*(?:flags=\([^)]*\)\s*)?\{/gm;
+
+/** Binaries attached to a profile that grants `userns,` (an exact attachment path, not a mention). */
+async function binariesWithUserns(host: CheckContext['host'], facts: CheckContext['facts']): Promise<Set<string>> {
+  const names = await host.listDir('/etc/apparmor.d').catch(() => [] as string[]);
+  const texts = await Promise.all(names.map((name) => facts.text(`/etc/apparmor.d/${name}`).catch(() => undefined)));
+  const allowed = new Set<string>();
+  for (const text of texts) {
+    if (text === undefined || !/^\s*userns,/m.test(text)) continue;
+    for (const match of text.matchAll(ATTACHMENT)) allowed.add(match[1]!);
+  }
+  return allowed;
 }
 
 function profile(name: string, binary: string): string {
@@ -82,15 +103,4 @@ function profile(name: string, binary: string): string {
     '}',
     '',
   ].join('\n');
-}
-
-async function profileTexts(host: CheckContext['host'], facts: CheckContext['facts']): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await host.listDir('/etc/apparmor.d');
-  } catch {
-    return [];
-  }
-  const texts = await Promise.all(names.map((name) => facts.text(`/etc/apparmor.d/${name}`).catch(() => undefined)));
-  return texts.filter((text): text is string => text !== undefined);
 }

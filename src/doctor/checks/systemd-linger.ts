@@ -13,6 +13,7 @@ export const systemdLinger: Check = {
       remedy: `as root: loginctl enable-linger ${user}`,
       fix: {
         key: 'systemd.linger',
+        forUser: true,
         lines: [
           `# Keep ${user}'s services (the engine, the nodes) running without a login session.`,
           `if [ -z "$ROOT" ]; then now loginctl enable-linger -- ${shellQuote(user)}; else mkdir -p "$ROOT/var/lib/systemd/linger" && : > "$ROOT"${shellQuote(file)}; fi`,

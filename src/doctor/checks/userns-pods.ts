@@ -1,4 +1,4 @@
-import { kernelAtLeast } from '../facts.js';
+import { kernelAtLeast } from '../kernel-release.js';
 import type { Check, Finding } from '../finding.js';
 import { MAX_PODS, POD_BLOCK, podRanges } from './subid-range.js';
 

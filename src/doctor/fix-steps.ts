@@ -13,6 +13,19 @@ export interface Fix {
   lines: string[];
   /** Printed when the script has run: what the user still has to do (re-login, reboot). */
   after?: string;
+  /** Sets something up for the checked account (sub-ids, linger, limits): never done for root. */
+  forUser?: boolean;
+}
+
+/** One shell comment line, whatever the text holds: a newline from a host file must not end the comment. */
+export function comment(text: string): string {
+  return `# ${text.replace(/[\r\n]+/g, ' ')}`;
+}
+
+/** The human remedy for writing a file: the same path and content the fix script writes. */
+export function fileRemedy(file: string, content: string): string {
+  const printf = content.replace(/\n$/, '').replaceAll('\\', '\\\\').replaceAll("'", "'\\''").replaceAll('%', '%%').replaceAll('\n', '\\n');
+  return `mkdir -p ${shellQuote(path.posix.dirname(file))} && printf '${printf}\\n' > ${shellQuote(file)}`;
 }
 
 const EOF_MARK = 'ROOTLET_EOF';
@@ -32,7 +45,7 @@ export function writeFile(file: string, content: string, why: string): string[] 
  * when it fails (no systemd, a container host) the script says so, goes on, and exits 1 at the end.
  */
 export function applyNow(argv: readonly string[], why: string): string[] {
-  return [`# ${why} (skipped when ROOT is set: it acts on the running system)`, `[ -n "$ROOT" ] || now ${shellLine(argv)}`];
+  return [comment(`${why} (skipped when ROOT is set: it acts on the running system)`), `[ -n "$ROOT" ] || now ${shellLine(argv)}`];
 }
 
 /** Persist sysctl settings in /etc/sysctl.d/FILE and apply them now. */
@@ -46,6 +59,7 @@ export function sysctlFix(key: string, file: string, settings: Record<string, st
 
 /** `sysctl.d` content as a one-line remedy. */
 export function sysctlRemedy(file: string, settings: Record<string, string | number>): string {
-  const lines = Object.entries(settings).map(([name, value]) => `${name} = ${value}`);
-  return `as root: printf '${lines.join('\\n')}\\n' > /etc/sysctl.d/${file}; sysctl -p /etc/sysctl.d/${file}`;
+  const path = `/etc/sysctl.d/${file}`;
+  const content = Object.entries(settings).map(([name, value]) => `${name} = ${value}\n`);
+  return `as root: ${fileRemedy(path, content.join(''))}; sysctl -p ${path}`;
 }
