@@ -12,6 +12,8 @@ export default defineConfig({
         extends: true,
         test: { name: 'slow', include: ['test/cli/**/*.test.ts'], globalSetup: ['test/support/build.ts'], testTimeout: 60_000, hookTimeout: 120_000 },
       },
+      // Real rootless Podman and Docker, provisioned by scripts/engines/provision.sh.
+      { extends: true, test: { name: 'engine', include: ['test/engine/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000 } },
     ],
   },
 });

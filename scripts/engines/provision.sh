@@ -16,7 +16,8 @@ log() { printf 'provision: %s\n' "$*" >&2; }
 
 [ "$(id -u)" = 0 ] || { echo "provision: run as root (it installs packages and creates users)" >&2; exit 1; }
 
-packages=(podman uidmap slirp4netns runc fuse-overlayfs docker.io rootlesskit curl util-linux)
+# busybox-static: the one binary of the stand-in node image built by the tests (no registry is reachable).
+packages=(podman uidmap slirp4netns runc fuse-overlayfs docker.io rootlesskit curl util-linux busybox-static)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

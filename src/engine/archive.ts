@@ -2,18 +2,19 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import tar from 'tar-stream';
 
-export interface ArchiveEntry {
-  /** Path inside the archive, relative (no leading slash). */
-  name: string;
-  content: Uint8Array | string;
-  mode?: number;
-}
+export type ArchiveEntry =
+  | { type?: 'file'; /** Path inside the archive, relative (no leading slash). */ name: string; content: Uint8Array | string; mode?: number }
+  | { type: 'directory'; name: string; mode?: number }
+  | { type: 'symlink'; name: string; target: string };
 
-/** A tar archive of the given files, for the engine's archive and build APIs. */
+/** A tar archive of the given entries, for the engine's archive and build APIs. */
 export async function packArchive(entries: readonly ArchiveEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   for (const entry of entries) {
-    pack.entry({ name: entry.name, mode: entry.mode ?? 0o644, mtime: new Date(0) }, Buffer.from(entry.content));
+    const mtime = new Date(0);
+    if (entry.type === 'directory') pack.entry({ name: entry.name, type: 'directory', mode: entry.mode ?? 0o755, mtime });
+    else if (entry.type === 'symlink') pack.entry({ name: entry.name, type: 'symlink', linkname: entry.target, mode: 0o777, mtime });
+    else pack.entry({ name: entry.name, mode: entry.mode ?? 0o644, mtime }, Buffer.from(entry.content));
   }
   pack.finalize();
   return buffer(pack);

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { HostFileError, type Host } from '../host/host.js';
-import { DockerApiEngine } from './docker-api.js';
+import { dial, DockerApiEngine } from './docker-api.js';
 import type { Engine } from './engine.js';
 import { dockerEngineInfo, podmanEngineInfo, type DockerInfo, type PodmanInfo } from './engine-info.js';
 import { engineUnreachable, rootfulEngine, type Attempt } from './errors.js';
@@ -74,19 +74,10 @@ async function identify(docker: Docker, candidate: SocketCandidate): Promise<Eng
   const kind: EngineKind = (version.Components ?? []).some((component) => /podman/i.test(component.Name ?? '')) ? 'podman' : 'docker';
   if (kind === 'podman') {
     // Podman 4's compat /info does not say whether it is rootless; its libpod endpoint does.
-    const info = await dial<PodmanInfo>(docker, '/v4.0.0/libpod/info');
+    const info = await dial<PodmanInfo>(docker, { method: 'GET', path: '/v4.0.0/libpod/info' });
     return new DockerApiEngine(docker, podmanEngineInfo(info, candidate.path));
   }
   return new DockerApiEngine(docker, dockerEngineInfo((await docker.info()) as DockerInfo, candidate.path));
-}
-
-function dial<T>(docker: Docker, path: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    docker.modem.dial({ path, method: 'GET', statusCodes: { 200: true }, options: {} }, (error: Error | null, result: unknown) => {
-      if (error) reject(error);
-      else resolve(result as T);
-    });
-  });
 }
 
 function transportProblem(error: unknown): string {

@@ -5,9 +5,20 @@ import { RootletError } from '../errors.js';
 import { firstFile, packArchive } from './archive.js';
 import type { Engine, NetworkState, ProgressOptions } from './engine.js';
 import { engineName, engineOperationFailed, statusOf } from './errors.js';
+import { networkCreateRequest } from './network-spec.js';
 import { nodeContainerSpec, nodeVolumeSpec, varVolumeName } from './node-spec.js';
 import { nodeStateFromInspect, nodeStateFromList } from './node-state.js';
 import { LABELS, type ClusterSettings, type EngineInfo, type ExecOptions, type ExecResult, type NodeSpec, type NodeState } from './types.js';
+
+/** A raw API call, for the endpoints dockerode has no method for (Podman's libpod API). */
+export function dial<T>(docker: Docker, request: { method: 'GET' | 'POST'; path: string; body?: Record<string, unknown> }): Promise<T> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      { path: request.path, method: request.method, statusCodes: { 200: true, 201: true }, options: request.body ?? {} },
+      (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result as T)),
+    );
+  });
+}
 
 /** The only module that speaks dockerode. */
 export class DockerApiEngine implements Engine {
@@ -89,13 +100,7 @@ export class DockerApiEngine implements Engine {
           hint: 'remove unused engine networks (podman/docker network prune)',
         });
       try {
-        await this.#docker.createNetwork({
-          Name: name,
-          Driver: 'bridge',
-          Labels: labels,
-          IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] },
-          CheckDuplicate: true,
-        });
+        await dial(this.#docker, networkCreateRequest(this.info, name, subnet, labels));
       } catch (error) {
         // Another rootlet run created it first: use theirs.
         const raced = await this.#networkSubnet(name);

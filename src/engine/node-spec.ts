@@ -38,7 +38,7 @@ export function nodeContainerSpec(cluster: ClusterSettings, node: NodeSpec, engi
   const binds = [
     // Podman mounts named volumes nosuid,noexec,nodev unless told otherwise; containerd needs all three on /var.
     `${varVolumeName(node)}:/var${podman ? ':suid,exec,dev' : ''}`,
-    '/lib/modules:/lib/modules:ro',
+    ...(node.libModules === false ? [] : ['/lib/modules:/lib/modules:ro']),
     ...(node.mounts ?? []).map((mount) => `${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}`),
   ];
   const nofile = node.nofileLimit !== undefined && node.nofileLimit < ENGINE_DEFAULT_NOFILE ? node.nofileLimit : undefined;

@@ -48,6 +48,8 @@ export interface NodeSpec {
   mounts?: Mount[];
   /** The host's hard open-files limit, when below what the engine would ask for. */
   nofileLimit?: number;
+  /** False when the host has no /lib/modules (a kernel without module support): then nothing is mounted there. */
+  libModules?: boolean;
 }
 
 export interface ClusterSettings {

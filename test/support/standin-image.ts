@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { packArchive, type ArchiveEntry } from '../../src/engine/archive.js';
+import type { Engine } from '../../src/engine/engine.js';
+
+const DIR = path.resolve(import.meta.dirname, '../node-image');
+/** busybox applets the stand-in's scripts and the tests use. */
+const APPLETS = [
+  'sh',
+  'sleep',
+  'mkdir',
+  'cat',
+  'echo',
+  'ls',
+  'readlink',
+  'touch',
+  'true',
+  'false',
+  'env',
+  'id',
+  'hostname',
+  'grep',
+  'printf',
+  'rm',
+  'test',
+  '[',
+  'wc',
+  'head',
+  'mount',
+  'stat',
+  'nc',
+  'ulimit',
+  'sysctl',
+  'sha256sum',
+];
+
+/**
+ * The build context of the stand-in node image: test/node-image/Dockerfile plus a rootfs of Debian's static
+ * busybox and the stand-in scripts. No registry is reachable here, so the image is built, never pulled.
+ */
+export async function standinContext(): Promise<{ context: Buffer; tag: string }> {
+  const busybox = await readFile('/bin/busybox').catch(() => {
+    throw new Error('/bin/busybox is missing: install busybox-static (scripts/engines/provision.sh does)');
+  });
+  const script = async (name: string) => readFile(path.join(DIR, name));
+  const dirs = [
+    'bin',
+    'sbin',
+    'usr',
+    'usr/bin',
+    'usr/sbin',
+    'usr/local',
+    'usr/local/bin',
+    'etc',
+    'proc',
+    'sys',
+    'dev',
+    'run',
+    'tmp',
+    'var',
+    'root',
+    'lib',
+    'lib/modules',
+    'kind',
+  ];
+  const rootfs: ArchiveEntry[] = [
+    ...dirs.map((name) => ({ type: 'directory' as const, name: `${name}/`, mode: name === 'tmp' ? 0o1777 : 0o755 })),
+    { name: 'bin/busybox', content: busybox, mode: 0o755 },
+    ...APPLETS.map((applet) => ({ type: 'symlink' as const, name: `bin/${applet}`, target: 'busybox' })),
+    { name: 'sbin/init', content: await script('init'), mode: 0o755 },
+    { name: 'usr/bin/systemctl', content: await script('systemctl'), mode: 0o755 },
+    { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
+    { name: 'etc/group', content: 'root:x:0:\n' },
+  ];
+  const rootfsTar = await packArchive(rootfs);
+  const dockerfile = await script('Dockerfile');
+  const context = await packArchive([
+    { name: 'Dockerfile', content: dockerfile },
+    { name: 'rootfs.tar', content: rootfsTar },
+  ]);
+  // The tag names the content, so a changed stand-in is rebuilt and an unchanged one is reused.
+  const tag = `localhost/rootlet-standin-node:${createHash('sha256').update(context).digest('hex').slice(0, 12)}`;
+  return { context, tag };
+}
+
+export async function ensureStandinImage(engine: Engine): Promise<string> {
+  const { context, tag } = await standinContext();
+  if (!(await engine.hasImage(tag))) await engine.buildImage(context, tag);
+  return tag;
+}
