@@ -20,8 +20,10 @@ build: install
 up: build
 	./dist/rootlet.js doctor
 
+# The engine tests need real rootless Podman and Docker: provision.sh installs and starts them (root only).
 test-prereqs:
 	bash scripts/test-prereqs.sh
+	bash scripts/engines/provision.sh
 
 test: build test-prereqs
 	npm run typecheck

@@ -30,6 +30,9 @@ function program(run: (action: () => Promise<number>) => Promise<void>): Command
     .option('--no-engine', 'skip checks that need a live engine or run commands')
     .option('--fix-script', 'print a shell script for root that fixes what root can fix')
     .addOption(new Option('--cni <name>', 'the CNI the cluster will use (antrea needs openvswitch)').choices(['flannel', 'antrea', 'none']))
+    .addOption(new Option('--engine <kind>', 'only this engine').choices(['podman', 'docker']))
+    .option('--engine-socket <path>', "the engine's API socket (default: CONTAINER_HOST, DOCKER_HOST, then the user's Podman and Docker sockets)")
+    .option('--allow-rootful', 'accept an engine running as root (it gives the cluster root on this host)')
     .addHelpText(
       'after',
       `
@@ -44,7 +47,10 @@ Exit status: 0 nothing failed, 2 usage error, 3 a check failed.`,
     .action((options: Record<string, unknown>, command: Command) =>
       run(async () => {
         const { doctorCommand } = await import('./doctor.js');
-        return doctorCommand(options, { verbose: command.optsWithGlobals<GlobalOptions>().verbose === true });
+        // commander's --engine and --no-engine share one key; rename the choice of engine.
+        const { engine, ...rest } = options;
+        const flags = { ...rest, engine: options.engine !== false, ...(typeof engine === 'string' ? { engineKind: engine } : {}) };
+        return doctorCommand(flags, { verbose: command.optsWithGlobals<GlobalOptions>().verbose === true });
       }),
     );
 

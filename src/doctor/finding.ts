@@ -1,3 +1,4 @@
+import type { Connection } from '../engine/connect.js';
 import type { Host } from '../host/host.js';
 import type { HostFacts } from './facts.js';
 import type { Fix } from './fix-steps.js';
@@ -26,8 +27,19 @@ export interface DoctorOptions {
   /** Checks that need a live engine or run commands report `skip`. */
   noEngine: boolean;
   cni: Cni;
-  /** Host ports the cluster will publish; used for the unprivileged-port check. */
-  ports: readonly number[];
+  /** Host ports the cluster will publish, and the address they bind. */
+  ports: readonly PublishedPort[];
+  /** The engine probe (undefined with --no-engine): which sockets were tried and what answered. */
+  engine?: Connection | undefined;
+  /** --allow-rootful: a rootful engine is a warning, not a failure. */
+  allowRootful: boolean;
+}
+
+export interface PublishedPort {
+  port: number;
+  protocol: 'tcp' | 'udp';
+  /** What the port is for, in messages. */
+  purpose: string;
 }
 
 export interface CheckContext extends DoctorOptions {

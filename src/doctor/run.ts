@@ -15,8 +15,13 @@ export type DoctorRequest = Partial<DoctorOptions>;
 const DEFAULTS: Omit<DoctorOptions, 'user'> = {
   noEngine: false,
   cni: 'flannel',
-  // API server, kubelet, VXLAN: what a cluster publishes on every host.
-  ports: [6443, 10250, 8472],
+  allowRootful: false,
+  // What a cluster publishes on every host (etcd never is).
+  ports: [
+    { port: 6443, protocol: 'tcp', purpose: 'API server' },
+    { port: 10250, protocol: 'tcp', purpose: 'kubelet' },
+    { port: 8472, protocol: 'udp', purpose: 'VXLAN' },
+  ],
 };
 
 /** Runs every check against `host` concurrently. A check that throws becomes a `fail` finding; the others still report. */

@@ -6,6 +6,7 @@ import { firstFile, packArchive } from './archive.js';
 import type { Engine, NetworkState, ProgressOptions } from './engine.js';
 import { engineName, engineOperationFailed, statusOf } from './errors.js';
 import { networkCreateRequest } from './network-spec.js';
+import { POOL } from './subnet.js';
 import { nodeContainerSpec, nodeVolumeSpec, varVolumeName } from './node-spec.js';
 import { nodeStateFromInspect, nodeStateFromList } from './node-state.js';
 import { LABELS, type ClusterSettings, type EngineInfo, type ExecOptions, type ExecResult, type NodeSpec, type NodeState } from './types.js';
@@ -96,7 +97,7 @@ export class DockerApiEngine implements Engine {
       if (existing !== undefined) return { name, subnet: existing, created: false };
       const subnet = choose(await this.networkSubnets());
       if (!subnet)
-        throw new RootletError('network-exhausted', `no free /24 left in 10.100.0.0/16 for network ${name} on ${engineName(this.info)}`, {
+        throw new RootletError('network-exhausted', `no free /24 left in ${POOL.cidr} for network ${name} on ${engineName(this.info)}`, {
           hint: 'remove unused engine networks (podman/docker network prune)',
         });
       try {

@@ -38,18 +38,18 @@ interface ApiError {
 
 /** The engine's own words for an API failure: its JSON message, else the transport error. */
 export function apiMessage(error: unknown): string {
-  const e = error as ApiError;
+  const e = (error ?? {}) as ApiError;
   const text = e.json?.message ?? e.message ?? String(error);
   return text.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
 }
 
 export function statusOf(error: unknown): number | undefined {
-  return (error as ApiError).statusCode;
+  return (error as ApiError | undefined)?.statusCode;
 }
 
 /** The socket stopped answering: the engine service died or was stopped. */
 export function isConnectionLost(error: unknown): boolean {
-  const code = (error as ApiError).code;
+  const code = (error as ApiError | undefined)?.code;
   return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE';
 }
 

@@ -1,8 +1,12 @@
 import type { ContainerCreateOptions, HostConfig, VolumeCreateOptions } from 'dockerode';
+import { ExitCode, RootletError } from '../errors.js';
 import { LABELS, type ClusterSettings, type EngineInfo, type NodeSpec } from './types.js';
 
 /** dockerode's types predate CgroupnsMode (Docker API 1.41, Podman 3). */
 export type NodeCreateOptions = ContainerCreateOptions & { HostConfig: HostConfig & { CgroupnsMode: 'private' | 'host' } };
+
+/** etcd's client and peer ports: nothing outside the node talks to etcd. */
+const ETCD_PORTS = [2379, 2380];
 
 /** What an engine asks for when nothing is said: above it, the host's hard limit must be given explicitly. */
 const ENGINE_DEFAULT_NOFILE = 1048576;
@@ -28,6 +32,12 @@ export function nodeVolumeSpec(cluster: ClusterSettings, node: NodeSpec): Volume
  * no volumes over /etc or /opt (stale copies shadow a new image), explicit nofile below the host's limit.
  */
 export function nodeContainerSpec(cluster: ClusterSettings, node: NodeSpec, engine: EngineInfo): NodeCreateOptions {
+  const etcd = node.ports.find((port) => ETCD_PORTS.includes(port.containerPort));
+  if (etcd)
+    throw new RootletError('etcd-published', `node ${node.name} would publish etcd's port ${etcd.containerPort}: etcd is never published`, {
+      exitCode: ExitCode.usage,
+      hint: 'remove that port mapping',
+    });
   const podman = engine.kind === 'podman';
   const portKey = (port: NodeSpec['ports'][number]) => `${port.containerPort}/${port.protocol}`;
   const env = {

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 
-/** Per-cluster node networks are /24s of this range; the seed picks where the search starts. */
-const POOL = { base: ipv4('10.100.0.0'), blocks: 256 };
+/**
+ * Per-cluster node networks are /24s of this range; the seed picks where the search starts. It lies outside
+ * kubeadm's default service range (10.96.0.0/12), the default pod range (10.244.0.0/16) and Podman's and
+ * Docker's default pools (10.88-89.0.0/16, 172.17-31.0.0/16, 192.168.0.0/16).
+ */
+export const POOL = { cidr: '10.200.0.0/16', base: ipv4('10.200.0.0'), blocks: 256 };
 
 export function ipv4(address: string): number {
   const parts = address.split('.').map(Number);
@@ -19,8 +23,10 @@ export function cidrRange(cidr: string): [number, number] | undefined {
   if (!match) return undefined;
   const bits = Number(match[2]);
   if (bits > 32) return undefined;
+  const address = match[1]!.split('.').every((part) => Number(part) <= 255) ? ipv4(match[1]!) : undefined;
+  if (address === undefined) return undefined;
   const size = 2 ** (32 - bits);
-  const first = Math.floor(ipv4(match[1]!) / size) * size;
+  const first = Math.floor(address / size) * size;
   return [first, first + size - 1];
 }
 

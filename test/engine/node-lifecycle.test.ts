@@ -5,12 +5,13 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
 import { launchNodes } from '../../src/engine/launch.js';
+import { defaultNodeImage, defaultNodeImageRecipe, ensureImage } from '../../src/engine/node-image.js';
 import { chooseSubnet, overlaps } from '../../src/engine/subnet.js';
 import type { ClusterSettings, EngineKind, NodeSpec } from '../../src/engine/types.js';
 import { waitForNode } from '../../src/engine/wait-node.js';
 import { engineSockets, MISSING_ENGINES, testEngine } from '../support/engines.js';
 import { freePort, listeners } from '../support/ports.js';
-import { ensureStandinImage } from '../support/standin-image.js';
+import { ensureStandinImage, standinContext } from '../support/standin-image.js';
 
 const sockets = engineSockets();
 const kinds = (['podman', 'docker'] as const).filter((kind) => sockets[kind]);
@@ -50,6 +51,41 @@ describe.each(kinds)('node containers on rootless %s', (kind: EngineKind) => {
 
   afterAll(async () => {
     for (const name of clusters) await cleanup({ name, image, network: `rootlet-${name}` }).catch(() => undefined);
+  });
+
+  describe('node images', () => {
+    it('has an image that is present, and builds one from its recipe', async () => {
+      expect(await ensureImage(engine, image, undefined)).toBe('present');
+      const { context } = await standinContext();
+      const rebuilt = `localhost/rootlet-standin-rebuilt:${run}`;
+      try {
+        expect(await ensureImage(engine, rebuilt, { context: async () => context })).toBe('built');
+        expect(await engine.hasImage(rebuilt)).toBe(true);
+      } finally {
+        await raw
+          .getImage(rebuilt)
+          .remove({ force: true })
+          .catch(() => undefined);
+      }
+    });
+
+    it('says what to do when the default node image cannot be had (no registry here)', async () => {
+      const started = Date.now();
+      const failure = ensureImage(engine, defaultNodeImage(), await defaultNodeImageRecipe());
+      await expect(failure).rejects.toMatchObject({ code: 'image-unavailable', exitCode: 1 });
+      await expect(failure).rejects.toThrow(
+        new RegExp(
+          `^node image ${defaultNodeImage()} is not on ${kind === 'podman' ? 'Podman' : 'Docker'} at \\S+ and could not be built from docker.io/kindest/node:v1.37.0@sha256:a1ed`,
+        ),
+      );
+      await expect(failure).rejects.toMatchObject({ hint: expect.stringContaining(`${kind} save IMAGE | ${kind} load`) as unknown });
+      expect(Date.now() - started).toBeLessThan(60_000);
+      expect(await engine.hasImage(defaultNodeImage())).toBe(false);
+    });
+
+    it('pulls an image that is not rootlet’s own, and says so when the registry cannot be reached', async () => {
+      await expect(ensureImage(engine, 'docker.io/library/busybox:1.36.1', undefined)).rejects.toThrow(/could not be pulled/);
+    });
   });
 
   it('probes the engine as rootless, with a supported version', () => {

@@ -3,9 +3,11 @@ import { cgroupDelegation } from './cgroup-delegation.js';
 import { cgroupV2 } from './cgroup-v2.js';
 import { devFuse } from './dev-fuse.js';
 import { devTun } from './dev-tun.js';
+import { engineNetwork, engineReachable, engineRootless, engineVersion } from './engine.js';
 import { kernelModules } from './kernel-modules.js';
 import { kernelVersion } from './kernel-version.js';
 import { limitsNofile } from './limits-nofile.js';
+import { portsFree } from './ports-free.js';
 import { resources } from './resources.js';
 import { subidRange } from './subid-range.js';
 import { subidTools } from './subid-tools.js';
@@ -34,4 +36,9 @@ export const HOST_CHECKS: readonly Check[] = [
   devFuse,
   resources,
   usernsPods,
+  engineReachable,
+  engineRootless,
+  engineVersion,
+  engineNetwork,
+  portsFree,
 ];

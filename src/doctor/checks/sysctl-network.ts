@@ -11,7 +11,7 @@ export const sysctlNetwork: Check = {
     const rpFilter = await Promise.all(RP_FILTER.map(async (name) => ({ name, value: await facts.sysctl(name) })));
     const start = await facts.sysctl('net.ipv4.ip_unprivileged_port_start');
     const firstFree = start === undefined ? 1024 : Number(start);
-    const low = ports.filter((port) => port < firstFree);
+    const low = ports.map(({ port }) => port).filter((port) => port < firstFree);
     const settings: Record<string, number> = {};
     const problems: string[] = [];
     let status: Finding['status'] = 'pass';
