@@ -19,12 +19,13 @@ export interface DiscoveryInput {
 }
 
 /**
- * The sockets to try, in order: an explicit value; CONTAINER_HOST and DOCKER_HOST (unix:// only);
+ * The sockets to try, in order: an explicit value (alone); CONTAINER_HOST and DOCKER_HOST (unix:// only);
  * the user's Podman socket; the user's Docker socket. Pure, so each rule is tested with an injected env.
  */
 export function socketCandidates({ explicit, engine, env, uid }: DiscoveryInput): SocketCandidate[] {
+  // A socket the user names is the only one tried: falling back to another engine would surprise them.
+  if (explicit) return [{ path: unixPath(explicit), source: '--engine-socket', kind: undefined }];
   const candidates: SocketCandidate[] = [];
-  if (explicit) candidates.push({ path: unixPath(explicit), source: '--engine-socket', kind: undefined });
   for (const variable of ['CONTAINER_HOST', 'DOCKER_HOST'] as const) {
     const value = env[variable];
     if (value?.startsWith('unix://')) candidates.push({ path: unixPath(value), source: variable, kind: undefined });

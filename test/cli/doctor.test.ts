@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { DoctorReport } from '../../src/doctor/report.js';
-import { rootlet } from '../support/cli.js';
+import { ROOTLET, rootlet } from '../support/cli.js';
+import { engineSockets, MISSING_ENGINES } from '../support/engines.js';
 import { materialize, removeTree } from '../support/sysroot.js';
 
 const ANSI = new RegExp(String.fromCharCode(27) + '\\[');
@@ -157,5 +158,56 @@ describe('rootlet', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('--fix-script');
     expect(result.stdout).toContain('Exit status: 0 nothing failed, 2 usage error, 3 a check failed.');
+  });
+});
+
+describe('rootlet doctor with real rootless engines', () => {
+  const sockets = engineSockets();
+  const users = [
+    { kind: 'podman', user: 'rootlet-podman', socket: sockets.podman },
+    { kind: 'docker', user: 'rootlet-docker', socket: sockets.docker },
+  ];
+  for (const { kind, user, socket } of users) {
+    it.skipIf(!socket)(`finds the ${kind} of its user without being told where (${socket ? 'provisioned' : MISSING_ENGINES})`, async () => {
+      const uid = Number((await execa('id', ['-u', user])).stdout);
+      // As that user would run it: their own uid and runtime directory, nothing else set.
+      const result = await execa(
+        'setpriv',
+        [
+          '--reuid',
+          user,
+          '--regid',
+          user,
+          '--init-groups',
+          'env',
+          '-i',
+          `XDG_RUNTIME_DIR=/run/user/${uid}`,
+          'PATH=/usr/bin:/bin',
+          'node',
+          ROOTLET,
+          'doctor',
+          '--json',
+        ],
+        { reject: false },
+      );
+      const checks = new Map(DoctorReport.parse(JSON.parse(result.stdout)).hosts[0]!.checks.map((check) => [check.id, check]));
+      expect(checks.get('engine.reachable')).toMatchObject({ status: 'pass', summary: expect.stringContaining(socket!) as unknown });
+      expect(checks.get('engine.rootless')!.status).toBe('pass');
+      expect(checks.get('engine.version')!.status).toBe('pass');
+      expect(checks.get('engine.network')!.status).toBe('pass');
+    });
+  }
+
+  it.skipIf(!sockets.podman)('says permission denied for a socket of another user', async () => {
+    const result = await execa(
+      'setpriv',
+      ['--reuid', 'rootlet-docker', '--regid', 'rootlet-docker', '--init-groups', 'node', ROOTLET, 'doctor', '--json', '--engine-socket', sockets.podman ?? ''],
+      { reject: false },
+    );
+    const checks = DoctorReport.parse(JSON.parse(result.stdout)).hosts[0]!.checks;
+    expect(checks.find((check) => check.id === 'engine.reachable')).toMatchObject({
+      status: 'fail',
+      summary: expect.stringContaining(`${sockets.podman}: permission denied (the socket belongs to another user)`) as unknown,
+    });
   });
 });

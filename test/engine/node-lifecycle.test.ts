@@ -15,7 +15,11 @@ import { ensureStandinImage, standinContext } from '../support/standin-image.js'
 
 const sockets = engineSockets();
 const kinds = (['podman', 'docker'] as const).filter((kind) => sockets[kind]);
-if (kinds.length < 2) console.warn(MISSING_ENGINES);
+for (const missing of (['podman', 'docker'] as const).filter((kind) => !sockets[kind])) {
+  // Loud and counted: scripts/test-summary.mjs fails CI on this skip.
+  console.warn(MISSING_ENGINES);
+  it.skip(`rootless ${missing}: ${MISSING_ENGINES}`, () => undefined);
+}
 
 const run = `t${process.pid.toString(36)}`;
 /** This machine's kernel has no module support and no /lib/modules; real hosts have one. */

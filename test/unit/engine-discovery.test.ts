@@ -12,9 +12,16 @@ function paths(input: Partial<DiscoveryInput> = {}): string[] {
 }
 
 describe('socketCandidates order', () => {
-  it('tries --engine-socket, CONTAINER_HOST, DOCKER_HOST, then the Podman and Docker sockets of $XDG_RUNTIME_DIR', () => {
+  it('tries only --engine-socket when it is given, whatever the environment says', () => {
     const found = candidates({
       explicit: '/srv/engine.sock',
+      env: { CONTAINER_HOST: 'unix:///tmp/container-host.sock', DOCKER_HOST: 'unix:///tmp/docker-host.sock', XDG_RUNTIME_DIR: `/run/user/${UID}` },
+    });
+    expect(found).toEqual([{ path: '/srv/engine.sock', source: '--engine-socket', kind: undefined }]);
+  });
+
+  it('tries CONTAINER_HOST, DOCKER_HOST, then the Podman and Docker sockets of $XDG_RUNTIME_DIR', () => {
+    const found = candidates({
       env: {
         CONTAINER_HOST: 'unix:///tmp/container-host.sock',
         DOCKER_HOST: 'unix:///tmp/docker-host.sock',
@@ -22,7 +29,6 @@ describe('socketCandidates order', () => {
       },
     });
     expect(found).toEqual([
-      { path: '/srv/engine.sock', source: '--engine-socket', kind: undefined },
       { path: '/tmp/container-host.sock', source: 'CONTAINER_HOST', kind: undefined },
       { path: '/tmp/docker-host.sock', source: 'DOCKER_HOST', kind: undefined },
       { path: '/run/user/1000/podman/podman.sock', source: '$XDG_RUNTIME_DIR/podman/podman.sock', kind: 'podman' },
@@ -86,20 +92,16 @@ describe('socketCandidates de-duplication', () => {
     ]);
   });
 
-  it('lists an explicit socket that DOCKER_HOST repeats once, as --engine-socket', () => {
-    const found = candidates({
-      explicit: 'unix:///run/user/1000/docker.sock',
-      env: { DOCKER_HOST: 'unix:///run/user/1000/docker.sock', XDG_RUNTIME_DIR: '/run/user/1000' },
-    });
-    expect(found.filter((candidate) => candidate.path === '/run/user/1000/docker.sock')).toEqual([
-      { path: '/run/user/1000/docker.sock', source: '--engine-socket', kind: undefined },
+  it('lists DOCKER_HOST once when it repeats the conventional Docker socket', () => {
+    const found = candidates({ env: { DOCKER_HOST: 'unix:///run/user/1000/docker.sock', XDG_RUNTIME_DIR: '/run/user/1000' } });
+    expect(found.map((candidate) => [candidate.path, candidate.source])).toEqual([
+      ['/run/user/1000/docker.sock', 'DOCKER_HOST'],
+      ['/run/user/1000/podman/podman.sock', '$XDG_RUNTIME_DIR/podman/podman.sock'],
     ]);
-    expect(found.map((candidate) => candidate.path)).toEqual(['/run/user/1000/docker.sock', '/run/user/1000/podman/podman.sock']);
   });
 
   it('never returns the same path twice, whatever the sources', () => {
     const found = paths({
-      explicit: '/run/user/1000/podman/podman.sock',
       env: { CONTAINER_HOST: 'unix:///run/user/1000/podman/podman.sock', DOCKER_HOST: 'unix:///run/user/1000/docker.sock', XDG_RUNTIME_DIR: '/run/user/1000' },
     });
     expect(found).toEqual(['/run/user/1000/podman/podman.sock', '/run/user/1000/docker.sock']);
@@ -114,9 +116,8 @@ describe('socketCandidates with --engine', () => {
   };
 
   it('with podman, drops the Docker sockets and keeps candidates of unknown kind', () => {
-    const found = candidates({ engine: 'podman', explicit: '/srv/engine.sock', env });
+    const found = candidates({ engine: 'podman', env });
     expect(found.map((candidate) => candidate.path)).toEqual([
-      '/srv/engine.sock',
       '/tmp/container-host.sock',
       '/tmp/docker-host.sock',
       '/tmp/xdg/podman/podman.sock',
@@ -126,9 +127,8 @@ describe('socketCandidates with --engine', () => {
   });
 
   it('with docker, drops the Podman sockets and keeps candidates of unknown kind', () => {
-    const found = candidates({ engine: 'docker', explicit: '/srv/engine.sock', env });
+    const found = candidates({ engine: 'docker', env });
     expect(found.map((candidate) => candidate.path)).toEqual([
-      '/srv/engine.sock',
       '/tmp/container-host.sock',
       '/tmp/docker-host.sock',
       '/tmp/xdg/docker.sock',
