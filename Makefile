@@ -6,7 +6,7 @@ DEPS := node_modules/.package-lock.json
 help:
 	@echo "make up      install, build, and check this host (rootlet doctor); rootlet up joins here when it lands"
 	@echo "make test    install and run every test (type check, lint, unit, built-CLI)"
-	@echo "make bench   start-up benchmark (bench/startup.mjs)"
+	@echo "make bench   start-up and engine benchmarks (bench/)"
 
 $(DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -31,7 +31,8 @@ test: build test-prereqs
 	npx vitest run --reporter=default --reporter=json --outputFile=.vitest/results.json
 	@node scripts/test-summary.mjs .vitest/results.json
 
-bench: build
+bench: build test-prereqs
 	node bench/startup.mjs
+	npx tsx bench/engine.mts
 
 .PHONY: help install build up test test-prereqs bench

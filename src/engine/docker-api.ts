@@ -149,7 +149,20 @@ export class DockerApiEngine implements Engine {
       await this.#docker.createVolume(nodeVolumeSpec(cluster, node));
       try {
         const container = await this.#docker.createContainer(nodeContainerSpec(cluster, node, this.info));
-        return nodeStateFromInspect(await container.inspect());
+        // Known from the spec at creation: no inspect round trip (create+start is the hot path of `up`).
+        return {
+          id: container.id,
+          name: node.name,
+          cluster: cluster.name,
+          role: node.role,
+          hostId: node.hostId,
+          status: 'created',
+          image: cluster.image,
+          ports: node.ports,
+          address: undefined,
+          exitCode: undefined,
+          restarts: 0,
+        };
       } catch (error) {
         await this.#removeVolume(varVolumeName(node)).catch(() => undefined);
         throw error;
