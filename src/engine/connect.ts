@@ -85,6 +85,7 @@ function transportProblem(error: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied (the socket belongs to another user)';
   if (code === 'ECONNREFUSED') return 'nothing listening (the engine service is stopped)';
   if (code === 'ENOENT') return 'no socket there';
-  if (/timeout/i.test(String((error as Error).message))) return 'no answer in time';
+  // docker-modem ends a request that times out by destroying its socket: "socket hang up".
+  if (/timeout|socket hang up/i.test(String((error as Error).message))) return 'no answer in time';
   return (error as Error).message ?? String(error);
 }
