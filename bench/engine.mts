@@ -17,6 +17,8 @@ for (const [kind, socket] of Object.entries(engineSockets())) {
   const engine = await testEngine(kind as 'podman' | 'docker', socket);
   const raw = new Docker({ socketPath: socket });
   const image = await ensureStandinImage(engine);
+  // Names no one else uses: the cleanup force-removes whatever carries them.
+  const prefix = `rootlet-bench-${process.pid}-`;
   const cluster: ClusterSettings = { name: `bench-${kind}`, image, network: `rootlet-bench-${kind}` };
   await engine.ensureNetwork(cluster.network, {}, (taken) => chooseSubnet(cluster.name, taken));
   const node = (name: string): NodeSpec => ({ name, role: 'worker', hostId: 'local', ports: [], libModules });
@@ -36,23 +38,27 @@ for (const [kind, socket] of Object.entries(engineSockets())) {
   };
   const clean = async (names: string[]) => Promise.all(names.map((name) => engine.removeNode(name)));
 
+  const all = ['w', 'r', 'r1', 'c0', 'c1', 'c2', 'c3'].map((suffix) => `${prefix}${suffix}`);
   const times = { rootlet: [] as number[], raw: [] as number[], one: [] as number[], four: [] as number[], rawOne: [] as number[], rawFour: [] as number[] };
-  await clean(['b-w', 'b-r', 'b-r1', 'b-c0', 'b-c1', 'b-c2', 'b-c3']);
-  await viaRaw('b-w'); // warm-up: image layers, volume driver, network
-  await clean(['b-w']);
-  for (let run = 0; run < runs; run++) {
-    times.rootlet.push(await time(() => viaRootlet('b-r')));
-    times.raw.push(await time(() => viaRaw('b-w')));
-    await clean(['b-r', 'b-w']);
-    times.one.push(await time(() => viaRootlet('b-r1')));
-    times.four.push(await time(() => Promise.all([0, 1, 2, 3].map((i) => viaRootlet(`b-c${i}`)))));
-    await clean(['b-r1', 'b-c0', 'b-c1', 'b-c2', 'b-c3']);
-    // The same through the raw API: how much of the concurrency cost is the engine's own.
-    times.rawOne.push(await time(() => viaRaw('b-r1')));
-    times.rawFour.push(await time(() => Promise.all([0, 1, 2, 3].map((i) => viaRaw(`b-c${i}`)))));
-    await clean(['b-r1', 'b-c0', 'b-c1', 'b-c2', 'b-c3']);
+  try {
+    await viaRaw(`${prefix}w`); // warm-up: image layers, volume driver, network
+    await clean([`${prefix}w`]);
+    for (let run = 0; run < runs; run++) {
+      times.rootlet.push(await time(() => viaRootlet(`${prefix}r`)));
+      times.raw.push(await time(() => viaRaw(`${prefix}w`)));
+      await clean([`${prefix}r`, `${prefix}w`]);
+      times.one.push(await time(() => viaRootlet(`${prefix}r1`)));
+      times.four.push(await time(() => Promise.all([0, 1, 2, 3].map((i) => viaRootlet(`${prefix}c${i}`)))));
+      await clean([`${prefix}r1`, ...[0, 1, 2, 3].map((i) => `${prefix}c${i}`)]);
+      // The same through the raw API: how much of the concurrency cost is the engine's own.
+      times.rawOne.push(await time(() => viaRaw(`${prefix}r1`)));
+      times.rawFour.push(await time(() => Promise.all([0, 1, 2, 3].map((i) => viaRaw(`${prefix}c${i}`)))));
+      await clean([`${prefix}r1`, ...[0, 1, 2, 3].map((i) => `${prefix}c${i}`)]);
+    }
+  } finally {
+    await clean(all);
+    await engine.removeNetwork(cluster.network);
   }
-  await engine.removeNetwork(cluster.network);
   const m = Object.fromEntries(Object.entries(times).map(([key, values]) => [key, median(values)])) as Record<keyof typeof times, number>;
   const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}x (target ${target}x: ${ratio <= target ? 'met' : 'MISSED'})`;
   console.log(`${kind} ${engine.info.version}, ${runs} interleaved runs, medians:`);

@@ -44,6 +44,15 @@ export class RootletError extends Error {
   }
 }
 
+/** The command's AbortSignal fired (Ctrl-C, SIGTERM): exit 130, after cleanup. */
+export function interrupted(cause?: unknown): RootletError {
+  return new RootletError('interrupted', 'interrupted', { exitCode: ExitCode.interrupted, ...(cause === undefined ? {} : { cause }) });
+}
+
+export function isAbort(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === 'AbortError';
+}
+
 export class UsageError extends RootletError {
   constructor(message: string, hint?: string) {
     super('usage', message, { exitCode: ExitCode.usage, ...(hint === undefined ? {} : { hint }) });

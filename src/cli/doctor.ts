@@ -30,17 +30,12 @@ export async function doctorCommand(raw: unknown, { verbose = false } = {}): Pro
   if (options.json && options.fixScript) throw new UsageError('--json and --fix-script both choose what stdout is', 'Use one of them.');
   if (options.sysroot !== undefined) await requireDirectory(options.sysroot);
   const host = new LocalHost(options.sysroot === undefined ? {} : { root: options.sysroot });
-  // A --sysroot tree has no running engine: the engine checks then report skip.
-  const probe = options.engine && options.sysroot === undefined;
-  // dockerode loads only when an engine is probed: --no-engine stays fast.
-  const engine = probe
-    ? await (await import('../engine/connect.js')).probeEngine(host, { explicit: options.engineSocket, engine: options.engineKind })
-    : undefined;
   const report = await runDoctor(host, {
     ...(options.user === undefined ? {} : { user: options.user }),
     noEngine: !options.engine,
     cni: options.cni,
-    engine,
+    engineSocket: options.engineSocket,
+    engineKind: options.engineKind,
     allowRootful: options.allowRootful,
   });
   if (options.fixScript) {

@@ -1,4 +1,5 @@
 import type { Connection } from '../engine/connect.js';
+import type { EngineKind } from '../engine/types.js';
 import type { Host } from '../host/host.js';
 import type { HostFacts } from './facts.js';
 import type { Fix } from './fix-steps.js';
@@ -29,8 +30,9 @@ export interface DoctorOptions {
   cni: Cni;
   /** Host ports the cluster will publish, and the address they bind. */
   ports: readonly PublishedPort[];
-  /** The engine probe (undefined with --no-engine): which sockets were tried and what answered. */
-  engine?: Connection | undefined;
+  /** Where to look for the engine (--engine-socket, --engine). */
+  engineSocket?: string | undefined;
+  engineKind?: EngineKind | undefined;
   /** --allow-rootful: a rootful engine is a warning, not a failure. */
   allowRootful: boolean;
 }
@@ -45,6 +47,8 @@ export interface PublishedPort {
 export interface CheckContext extends DoctorOptions {
   host: Host;
   facts: HostFacts;
+  /** The engine probe: which sockets were tried and what answered (undefined: not probed). */
+  engine: Connection | undefined;
 }
 
 /** What a check reports; the runner adds its id. */

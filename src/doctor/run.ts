@@ -1,4 +1,5 @@
 import { ExitCode, RootletError } from '../errors.js';
+import type { Connection } from '../engine/connect.js';
 import { HostFileError, type Host } from '../host/host.js';
 import { HOST_CHECKS } from './checks/index.js';
 import { HostFacts } from './facts.js';
@@ -10,7 +11,20 @@ export interface HostReport {
   findings: Finding[];
 }
 
-export type DoctorRequest = Partial<DoctorOptions>;
+export type DoctorRequest = Partial<DoctorOptions> & {
+  /** A probe made elsewhere (tests, or a caller that already has one); else doctor probes the host itself. */
+  probe?: Connection | undefined;
+};
+
+/**
+ * The engine of the checked account: its uid's runtime directory, and this process's environment only when
+ * the account is the current user (another user's XDG_RUNTIME_DIR is not ours). A sysroot has no engine.
+ */
+async function probeFor(host: Host, uid: number, self: boolean, request: DoctorRequest): Promise<Connection> {
+  // dockerode loads only when an engine is probed: --no-engine stays fast.
+  const { probeEngine } = await import('../engine/connect.js');
+  return probeEngine(host, { explicit: request.engineSocket, engine: request.engineKind, env: self ? process.env : {}, uid });
+}
 
 const DEFAULTS: Omit<DoctorOptions, 'user'> = {
   noEngine: false,
@@ -35,7 +49,9 @@ export async function runDoctor(host: Host, request: DoctorRequest = {}, checks:
       hint: 'rootlet reads the host from its files; with --sysroot, point it at a whole root tree (with etc/passwd).',
     });
   });
-  const ctx: CheckContext = { ...DEFAULTS, ...request, user, host, facts };
+  const account = await facts.account(user);
+  const engine = request.probe ?? (request.noEngine || !host.live ? undefined : await probeFor(host, account.uid, user === (await host.user()), request));
+  const ctx: CheckContext = { ...DEFAULTS, ...request, user, host, facts, engine };
   const findings = await Promise.all(
     checks.map(async (check): Promise<Finding> => {
       try {

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import tar from 'tar-stream';
 
@@ -20,26 +21,25 @@ export async function packArchive(entries: readonly ArchiveEntry[]): Promise<Buf
   return buffer(pack);
 }
 
-/** The content of the first regular file in a tar stream (the engine's archive GET answers with one). */
-export async function firstFile(stream: NodeJS.ReadableStream): Promise<Buffer | undefined> {
+/** The content of the archive's first entry when it is a regular file named `name` (a GET of one file's path). */
+export async function firstFile(stream: NodeJS.ReadableStream, name: string): Promise<Buffer | undefined> {
   const extract = tar.extract();
   let found: Buffer | undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (header, entry, next) => {
-      if (found === undefined && header.type === 'file') {
-        void buffer(entry).then((content) => {
-          found = content;
-          next();
-        }, reject);
-      } else {
-        entry.resume();
-        entry.on('end', next);
-      }
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
+  let first = true;
+  extract.on('entry', (header, entry, next) => {
+    const wanted = first && header.type === 'file' && header.name.replace(/^\.?\//, '') === name;
+    first = false;
+    if (!wanted) {
+      entry.resume();
+      entry.on('end', next);
+      return;
+    }
+    buffer(entry).then((content) => {
+      found = content;
+      next();
+    }, next);
   });
-  Readable.from(stream as AsyncIterable<Buffer>).pipe(extract);
-  await done;
+  // pipeline: a source that breaks mid-transfer rejects instead of leaving the extraction waiting forever.
+  await pipeline(Readable.from(stream as AsyncIterable<Buffer>), extract);
   return found;
 }

@@ -46,9 +46,10 @@ export async function probeEngine(host: Host, options: ConnectOptions = {}): Pro
       attempts.push({ candidate, outcome: `a ${info.type}, not a socket` });
       continue;
     }
-    const docker = new Docker({ socketPath: host.commandPath(candidate.path), timeout: options.timeoutMs ?? 5000 });
+    // The probe may give up quickly; the engine's own client has no timeout (builds and pulls go quiet for long).
+    const probe = new Docker({ socketPath: host.commandPath(candidate.path), timeout: options.timeoutMs ?? 5000 });
     try {
-      const engine = await identify(docker, candidate);
+      const engine = await identify(probe, new Docker({ socketPath: host.commandPath(candidate.path) }), candidate);
       if (options.engine && engine.info.kind !== options.engine) {
         attempts.push({ candidate, outcome: `answers as ${engine.info.kind}, not ${options.engine}` });
         continue;
@@ -69,15 +70,15 @@ export async function connectEngine(host: Host, options: ConnectOptions = {}): P
   return engine;
 }
 
-async function identify(docker: Docker, candidate: SocketCandidate): Promise<Engine> {
-  const version = (await docker.version()) as { Components?: Array<{ Name?: string }> };
+async function identify(probe: Docker, client: Docker, candidate: SocketCandidate): Promise<Engine> {
+  const version = (await probe.version()) as { Components?: Array<{ Name?: string }> };
   const kind: EngineKind = (version.Components ?? []).some((component) => /podman/i.test(component.Name ?? '')) ? 'podman' : 'docker';
   if (kind === 'podman') {
     // Podman 4's compat /info does not say whether it is rootless; its libpod endpoint does.
-    const info = await dial<PodmanInfo>(docker, { method: 'GET', path: '/v4.0.0/libpod/info' });
-    return new DockerApiEngine(docker, podmanEngineInfo(info, candidate.path));
+    const info = await dial<PodmanInfo>(probe, { method: 'GET', path: '/v4.0.0/libpod/info' });
+    return new DockerApiEngine(client, podmanEngineInfo(info, candidate.path));
   }
-  return new DockerApiEngine(docker, dockerEngineInfo((await docker.info()) as DockerInfo, candidate.path));
+  return new DockerApiEngine(client, dockerEngineInfo((await probe.info()) as DockerInfo, candidate.path));
 }
 
 function transportProblem(error: unknown): string {

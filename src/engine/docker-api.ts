@@ -21,7 +21,12 @@ export function dial<T>(docker: Docker, request: { method: 'GET' | 'POST'; path:
   });
 }
 
-/** The only module that speaks dockerode. */
+interface NetworkInspect {
+  Labels?: Record<string, string> | null;
+  IPAM?: { Config?: Array<{ Subnet?: string }> };
+}
+
+/** The Engine over dockerode: every call to an engine goes through here (connect.ts only builds the client). */
 export class DockerApiEngine implements Engine {
   readonly #docker: Docker;
 
@@ -93,8 +98,8 @@ export class DockerApiEngine implements Engine {
 
   async ensureNetwork(name: string, labels: Record<string, string>, choose: (taken: string[]) => string | undefined): Promise<NetworkState> {
     return this.#call(`create network ${name}`, async () => {
-      const existing = await this.#networkSubnet(name);
-      if (existing !== undefined) return { name, subnet: existing, created: false };
+      const existing = await this.#network(name);
+      if (existing) return this.#adopt(name, labels, existing);
       const subnet = choose(await this.networkSubnets());
       if (!subnet)
         throw new RootletError('network-exhausted', `no free /24 left in ${POOL.cidr} for network ${name} on ${engineName(this.info)}`, {
@@ -104,22 +109,36 @@ export class DockerApiEngine implements Engine {
         await dial(this.#docker, networkCreateRequest(this.info, name, subnet, labels));
       } catch (error) {
         // Another rootlet run created it first: use theirs.
-        const raced = await this.#networkSubnet(name);
-        if (raced !== undefined) return { name, subnet: raced, created: false };
+        const raced = await this.#network(name);
+        if (raced) return this.#adopt(name, labels, raced);
         throw error;
       }
       return { name, subnet, created: true };
     });
   }
 
-  async #networkSubnet(name: string): Promise<string | undefined> {
+  async #network(name: string): Promise<NetworkInspect | undefined> {
     try {
-      const network = (await this.#docker.getNetwork(name).inspect()) as { IPAM?: { Config?: Array<{ Subnet?: string }> } };
-      return network.IPAM?.Config?.[0]?.Subnet ?? '';
+      return (await this.#docker.getNetwork(name).inspect()) as NetworkInspect;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
     }
+  }
+
+  /** An existing network is used only when it is this cluster's (by label), never a stranger's of the same name. */
+  #adopt(name: string, labels: Record<string, string>, network: NetworkInspect): NetworkState {
+    const mismatch = Object.entries(labels).find(([key, value]) => network.Labels?.[key] !== value);
+    if (mismatch) {
+      throw new RootletError(
+        'network-taken',
+        `network ${name} on ${engineName(this.info)} exists but is not this cluster's (its label ${mismatch[0]} is not ${mismatch[1]})`,
+        {
+          hint: `remove or rename that network (${this.info.kind} network rm ${name}), or choose another cluster name with --name`,
+        },
+      );
+    }
+    return { name, subnet: network.IPAM?.Config?.[0]?.Subnet ?? '', created: false };
   }
 
   async removeNetwork(name: string): Promise<void> {
@@ -134,18 +153,21 @@ export class DockerApiEngine implements Engine {
   }
 
   async createNode(cluster: ClusterSettings, node: NodeSpec): Promise<NodeState> {
-    const existing = await this.inspectNode(node.name);
-    if (existing) {
-      const ours = existing.cluster === cluster.name;
-      throw new RootletError(
-        ours ? 'node-exists' : 'name-taken',
-        ours
-          ? `node ${node.name} already exists on ${engineName(this.info)}`
-          : `the name ${node.name} is taken by a container that is not a rootlet node of cluster ${cluster.name} on ${engineName(this.info)}`,
-        { hint: ours ? `rootlet down --name ${cluster.name} removes it` : 'rename or remove that container, or choose another cluster name with --name' },
-      );
-    }
+    const volume = varVolumeName(node);
+    // Both checks at once: they are the whole cost rootlet adds to an engine's create+start.
+    const [existing, volumeExists] = await Promise.all([this.inspectNode(node.name), this.#call(`look up volume ${volume}`, () => this.#volumeExists(volume))]);
+    if (existing) throw this.#nameConflict(cluster, node, existing.cluster);
     return this.#call(`create node ${node.name}`, async () => {
+      // A leftover /var (an earlier node's etcd, kubelet state) must not slip into a new node.
+      if (volumeExists) {
+        throw new RootletError(
+          'volume-exists',
+          `volume ${volume} for node ${node.name} already exists on ${engineName(this.info)}, holding an earlier node's /var`,
+          {
+            hint: `rootlet down --name ${cluster.name} removes what is left of the cluster, or remove it yourself: ${this.info.kind} volume rm ${volume}`,
+          },
+        );
+      }
       await this.#docker.createVolume(nodeVolumeSpec(cluster, node));
       try {
         const container = await this.#docker.createContainer(nodeContainerSpec(cluster, node, this.info));
@@ -164,10 +186,37 @@ export class DockerApiEngine implements Engine {
           restarts: 0,
         };
       } catch (error) {
-        await this.#removeVolume(varVolumeName(node)).catch(() => undefined);
+        if (statusOf(error) === 409) {
+          // Another run took the name after our check: its container, and so its volume, are not ours to remove.
+          const other = await this.inspectNode(node.name);
+          throw this.#nameConflict(cluster, node, other?.cluster ?? '');
+        }
+        // Without force: a volume some container uses is refused, never taken from it.
+        await this.#removeVolume(volume, false).catch(() => undefined);
         throw error;
       }
     });
+  }
+
+  #nameConflict(cluster: ClusterSettings, node: NodeSpec, owner: string): RootletError {
+    const ours = owner === cluster.name;
+    return new RootletError(
+      ours ? 'node-exists' : 'name-taken',
+      ours
+        ? `node ${node.name} already exists on ${engineName(this.info)}`
+        : `the name ${node.name} is taken by a container that is not a rootlet node of cluster ${cluster.name} on ${engineName(this.info)}`,
+      { hint: ours ? `rootlet down --name ${cluster.name} removes it` : 'rename or remove that container, or choose another cluster name with --name' },
+    );
+  }
+
+  async #volumeExists(name: string): Promise<boolean> {
+    try {
+      await this.#docker.getVolume(name).inspect();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
   }
 
   async startNode(name: string): Promise<void> {
@@ -231,7 +280,15 @@ export class DockerApiEngine implements Engine {
   }
 
   async copyIn(name: string, path: string, content: Uint8Array | string, mode = 0o644): Promise<void> {
-    if (/^\/(tmp|run)(\/|$)/.test(path)) throw new Error(`copyIn ${path}: /tmp and /run are tmpfs in a node, which Docker's archive API does not write into`);
+    if (/^\/(tmp|run)(\/|$)/.test(path)) {
+      throw new RootletError(
+        'tmpfs-target',
+        `cannot copy into ${path} of node ${name}: /tmp and /run are tmpfs in a node, which Docker's archive API does not write into`,
+        {
+          hint: 'copy it to a path on the node’s own filesystem (/etc, /kind, /var)',
+        },
+      );
+    }
     const slash = path.lastIndexOf('/');
     const archive = await packArchive([{ name: path.slice(slash + 1), content, mode }]);
     await this.#call(`copy ${path} into node ${name}`, async () => {
@@ -242,8 +299,8 @@ export class DockerApiEngine implements Engine {
   async copyOut(name: string, path: string): Promise<Buffer> {
     return this.#call(`copy ${path} out of node ${name}`, async () => {
       const stream = await this.#docker.getContainer(name).getArchive({ path });
-      const file = await firstFile(stream);
-      if (!file) throw new RootletError('not-a-file', `${path} in node ${name} is not a regular file`);
+      const file = await firstFile(stream, path.slice(path.lastIndexOf('/') + 1));
+      if (!file) throw new RootletError('not-a-file', `${path} in node ${name} is not a regular file`, { hint: 'name a file, not a directory' });
       return file;
     });
   }
@@ -268,10 +325,10 @@ export class DockerApiEngine implements Engine {
     });
   }
 
-  async #removeVolume(name: string): Promise<void> {
+  async #removeVolume(name: string, force = true): Promise<void> {
     await this.#docker
       .getVolume(name)
-      .remove({ force: true })
+      .remove({ force })
       .catch((error: unknown) => {
         if (statusOf(error) !== 404) throw error;
       });

@@ -69,7 +69,7 @@ export function dockerEngineInfo(info: DockerInfo, socket: string): EngineInfo {
 }
 
 /** [major, minor] of an engine version such as "4.3.1" or "20.10.24+dfsg1". */
-export function versionParts(version: string): [number, number] {
+function versionParts(version: string): [number, number] {
   const match = /^(\d+)\.(\d+)/.exec(version);
   return match ? [Number(match[1]), Number(match[2])] : [0, 0];
 }

@@ -1,4 +1,4 @@
-import { ExitCode, RootletError } from '../errors.js';
+import { ExitCode, interrupted, isAbort, RootletError } from '../errors.js';
 import { START_ENGINE_HINT, type SocketCandidate } from './discovery.js';
 import type { EngineInfo } from './types.js';
 
@@ -37,7 +37,7 @@ interface ApiError {
 }
 
 /** The engine's own words for an API failure: its JSON message, else the transport error. */
-export function apiMessage(error: unknown): string {
+function apiMessage(error: unknown): string {
   const e = (error ?? {}) as ApiError;
   const text = e.json?.message ?? e.message ?? String(error);
   return text.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
@@ -48,7 +48,7 @@ export function statusOf(error: unknown): number | undefined {
 }
 
 /** The socket stopped answering: the engine service died or was stopped. */
-export function isConnectionLost(error: unknown): boolean {
+function isConnectionLost(error: unknown): boolean {
   const code = (error as ApiError | undefined)?.code;
   return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE';
 }
@@ -56,9 +56,15 @@ export function isConnectionLost(error: unknown): boolean {
 /** Known engine messages, mapped to what the user should do; the first match wins. */
 const KNOWN: Array<{ pattern: RegExp; code: string; hint: (subject: string) => string }> = [
   {
-    pattern: /address already in use|port is already allocated|bind: permission denied/i,
+    pattern: /address already in use|port is already allocated/i,
     code: 'port-in-use',
     hint: () => 'free the host port (ss -ltnup shows who holds it) or publish the node on another port',
+  },
+  {
+    pattern: /bind: permission denied/i,
+    code: 'port-privileged',
+    hint: () =>
+      'a rootless engine cannot bind ports below net.ipv4.ip_unprivileged_port_start: publish a higher port, or lower that sysctl (rootlet doctor shows how)',
   },
   {
     pattern: /no such image|image not known|manifest unknown|pull access denied/i,
@@ -71,6 +77,7 @@ const KNOWN: Array<{ pattern: RegExp; code: string; hint: (subject: string) => s
 /** One error for a failed engine operation on a node, naming the node, the engine and the next step. */
 export function engineOperationFailed(info: Pick<EngineInfo, 'kind' | 'socket'>, operation: string, error: unknown): RootletError {
   if (error instanceof RootletError) return error;
+  if (isAbort(error)) return interrupted(error);
   if (isConnectionLost(error)) {
     return new RootletError('engine-gone', `${engineName(info)} stopped answering while it was to ${operation}`, {
       exitCode: ExitCode.engine,

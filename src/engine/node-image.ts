@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import dockerfile from '../../templates/node-image/Dockerfile?raw';
-import { RootletError } from '../errors.js';
+import { ExitCode, RootletError } from '../errors.js';
 import { packArchive } from './archive.js';
 import type { Engine, ProgressOptions } from './engine.js';
 import { engineName } from './errors.js';
 
 /** The Kubernetes version of the default node image (templates/node-image/Dockerfile). */
-export const NODE_KUBERNETES_VERSION = 'v1.37.0';
+const NODE_KUBERNETES_VERSION = 'v1.37.0';
 
 /** The default node image: rootlet's own, built locally from the template, named after its content. */
 export function defaultNodeImage(): string {
@@ -44,6 +44,8 @@ export async function ensureImage(
     await engine.pullImage(image, options);
     return 'pulled';
   } catch (error) {
+    // An engine that died or a Ctrl-C is not a missing image.
+    if (error instanceof RootletError && (error.exitCode === ExitCode.engine || error.exitCode === ExitCode.interrupted)) throw error;
     const detail = error instanceof RootletError ? error.message : String(error);
     const what = recipe ? `built${recipe.base ? ` from ${recipe.base}` : ''}` : 'pulled';
     throw new RootletError('image-unavailable', `node image ${image} is not on ${engineName(engine.info)} and could not be ${what}: ${detail}`, {

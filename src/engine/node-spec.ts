@@ -15,7 +15,7 @@ export function varVolumeName(node: Pick<NodeSpec, 'name'>): string {
   return `${node.name}-var`;
 }
 
-export function nodeLabels(cluster: Pick<ClusterSettings, 'name'>, node: Pick<NodeSpec, 'name' | 'role' | 'hostId'>): Record<string, string> {
+function nodeLabels(cluster: Pick<ClusterSettings, 'name'>, node: Pick<NodeSpec, 'name' | 'role' | 'hostId'>): Record<string, string> {
   return { [LABELS.cluster]: cluster.name, [LABELS.role]: node.role, [LABELS.host]: node.hostId, [LABELS.node]: node.name };
 }
 

@@ -195,6 +195,8 @@ describe.each(kinds)('node containers on rootless %s', (kind: EngineKind) => {
       env: { GREETING: 'hi' },
     });
     expect(piped).toEqual({ exitCode: 7, stdout: `got:${secret}:hi\n`, stderr: 'oops\n' });
+    // Longer than any client timeout: commands in nodes (kubeadm init) run for minutes.
+    expect(await engine.exec(node.name, ['sh', '-c', 'sleep 6; echo done'])).toMatchObject({ exitCode: 0, stdout: 'done\n' });
     const big = 'x'.repeat(300_000);
     const echoed = await engine.exec(node.name, ['sh', '-c', 'cat | wc -c'], { stdin: big });
     expect(echoed.stdout.trim()).toBe(String(big.length));
@@ -208,7 +210,9 @@ describe.each(kinds)('node containers on rootless %s', (kind: EngineKind) => {
     await engine.copyIn(node.name, '/kind/kubeadm.conf', content, 0o600);
     expect((await engine.copyOut(node.name, '/kind/kubeadm.conf')).toString()).toBe(content);
     expect((await engine.exec(node.name, ['stat', '-c', '%a', '/kind/kubeadm.conf'])).stdout.trim()).toBe('600');
-    await expect(engine.copyIn(node.name, '/tmp/x', 'x')).rejects.toThrow(/tmpfs/);
+    await expect(engine.copyIn(node.name, '/tmp/x', 'x')).rejects.toMatchObject({ code: 'tmpfs-target' });
+    await expect(engine.copyOut(node.name, '/kind')).rejects.toMatchObject({ code: 'not-a-file' });
+    await expect(engine.copyOut(node.name, '/nonexistent')).rejects.toThrow(/could not copy \/nonexistent out of node/);
   });
 
   it('removes nodes and their volumes, and a second removal is no error', async () => {
@@ -265,7 +269,8 @@ describe.each(kinds)('node containers on rootless %s', (kind: EngineKind) => {
         await expect(failure).rejects.toMatchObject({ code: 'port-in-use' });
         await expect(failure).rejects.toThrow(new RegExp(`could not start node ${settings.name}-control-plane: .*${port}`));
         expect(await engine.listNodes(settings.name)).toEqual([]);
-        await expect(raw.getVolume(`${settings.name}-worker-var`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+        for (const node of nodes) await expect(raw.getVolume(`${node.name}-var`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+        await expect(raw.getNetwork(settings.network).inspect()).rejects.toMatchObject({ statusCode: 404 });
       } finally {
         holder.close();
       }
@@ -291,6 +296,7 @@ describe.each(kinds)('node containers on rootless %s', (kind: EngineKind) => {
       await expect(launch).rejects.toMatchObject({ code: 'timeout' });
       await expect(launch).rejects.toThrow(/did not finish booting within 2 s \(systemctl is-system-running: starting\)/);
       expect(await engine.listNodes(settings.name)).toEqual([]);
+      await expect(raw.getNetwork(settings.network).inspect()).rejects.toMatchObject({ statusCode: 404 });
     });
 
     it('says which image is missing', async () => {
@@ -303,6 +309,67 @@ describe.each(kinds)('node containers on rootless %s', (kind: EngineKind) => {
       });
       expect(await engine.listNodes(settings.name)).toEqual([]);
       await expect(raw.getVolume(`${node.name}-var`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    });
+
+    it('stops waiting for the others as soon as one node dies, and removes them all', async () => {
+      const settings = cluster('sibling');
+      const nodes: NodeSpec[] = [
+        { name: `${settings.name}-control-plane`, role: 'control-plane', hostId: 'local', libModules, ports: [], env: { STANDIN_BOOT_SECONDS: '60' } },
+        { name: `${settings.name}-worker`, role: 'worker', hostId: 'local', libModules, ports: [], env: { STANDIN_FAIL_BOOT: '4' } },
+      ];
+      const started = Date.now();
+      const launch = launchNodes(engine, settings, nodes, { chooseSubnet: (inUse) => chooseSubnet(settings.name, inUse), bootTimeoutMs: 60_000 });
+      await expect(launch).rejects.toMatchObject({ code: 'node-died', message: expect.stringContaining(`node ${settings.name}-worker`) as unknown });
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(await engine.listNodes(settings.name)).toEqual([]);
+    });
+
+    it('stops when interrupted, exits 130 and leaves nothing behind', async () => {
+      const settings = cluster('abort');
+      const node: NodeSpec = { name: `${settings.name}-worker`, role: 'worker', hostId: 'local', libModules, ports: [], env: { STANDIN_BOOT_SECONDS: '60' } };
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 1500);
+      const launch = launchNodes(engine, settings, [node], {
+        chooseSubnet: (inUse) => chooseSubnet(settings.name, inUse),
+        bootTimeoutMs: 60_000,
+        signal: controller.signal,
+      });
+      await expect(launch).rejects.toMatchObject({ code: 'interrupted', exitCode: 130 });
+      expect(await engine.listNodes(settings.name)).toEqual([]);
+      await expect(raw.getVolume(`${node.name}-var`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+      await expect(raw.getNetwork(settings.network).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    });
+
+    it('refuses a leftover /var volume of an earlier node instead of reusing its data', async () => {
+      const settings = cluster('stale');
+      const node: NodeSpec = { name: `${settings.name}-control-plane`, role: 'control-plane', hostId: 'local', libModules, ports: [] };
+      await raw.createVolume({ Name: `${node.name}-var` });
+      try {
+        const launch = launchNodes(engine, settings, [node], { chooseSubnet: (inUse) => chooseSubnet(settings.name, inUse), bootTimeoutMs: 60_000 });
+        await expect(launch).rejects.toMatchObject({
+          code: 'volume-exists',
+          message: expect.stringContaining(`volume ${node.name}-var for node ${node.name} already exists`) as unknown,
+        });
+        expect(await raw.getVolume(`${node.name}-var`).inspect()).toMatchObject({ Name: `${node.name}-var` });
+        expect(await engine.listNodes(settings.name)).toEqual([]);
+      } finally {
+        await raw.getVolume(`${node.name}-var`).remove({ force: true });
+      }
+    });
+
+    it('refuses a network of the same name that is not this cluster’s', async () => {
+      const settings = cluster('foreignnet');
+      await raw.createNetwork({ Name: settings.network, Labels: { owner: 'someone-else' } });
+      try {
+        const launch = launchNodes(engine, settings, [{ name: `${settings.name}-worker`, role: 'worker', hostId: 'local', libModules, ports: [] }], {
+          chooseSubnet: (inUse) => chooseSubnet(settings.name, inUse),
+          bootTimeoutMs: 60_000,
+        });
+        await expect(launch).rejects.toMatchObject({ code: 'network-taken' });
+        expect(await raw.getNetwork(settings.network).inspect()).toMatchObject({ Name: settings.network });
+      } finally {
+        await raw.getNetwork(settings.network).remove();
+      }
     });
 
     it('waits for nothing on a node that does not exist', async () => {

@@ -36,7 +36,7 @@ function answered(info: EngineInfo): Connection {
 
 describe('engine checks', () => {
   it('warns about pasta on Podman with the slirp4netns remedy', async () => {
-    const findings = await doctor('fedora', { engine: answered(podman) });
+    const findings = await doctor('fedora', { probe: answered(podman) });
     expect(findings.get('engine.reachable')).toMatchObject({ status: 'pass', summary: 'Podman at /run/user/1000/podman/podman.sock answers (podman 5.2.1)' });
     expect(findings.get('engine.rootless')!.status).toBe('pass');
     expect(findings.get('engine.version')).toMatchObject({ status: 'pass', summary: 'podman 5.2.1 (rootlet needs 4.0 or newer)' });
@@ -48,14 +48,14 @@ describe('engine checks', () => {
 
   it('fails a rootful engine, or warns when --allow-rootful accepts it', async () => {
     const rootful = answered({ ...podman, kind: 'docker', version: '27.3.1', rootless: false, rootlessNetwork: 'host', socket: '/var/run/docker.sock' });
-    const refused = (await doctor('fedora', { engine: rootful })).get('engine.rootless')!;
+    const refused = (await doctor('fedora', { probe: rootful })).get('engine.rootless')!;
     expect(refused.status).toBe('fail');
     expect(refused.summary).toBe('Docker at /var/run/docker.sock runs as root: its containers would give the cluster root on this host');
-    expect((await doctor('fedora', { engine: rootful, allowRootful: true })).get('engine.rootless')!.status).toBe('warn');
+    expect((await doctor('fedora', { probe: rootful, allowRootful: true })).get('engine.rootless')!.status).toBe('warn');
   });
 
   it('fails engines older than Podman 4.0 and Docker 20.10', async () => {
-    const old = (await doctor('fedora', { engine: answered({ ...podman, version: '3.4.4' }) })).get('engine.version')!;
+    const old = (await doctor('fedora', { probe: answered({ ...podman, version: '3.4.4' }) })).get('engine.version')!;
     expect(old).toMatchObject({ status: 'fail', summary: 'podman 3.4.4 is older than 4.0' });
   });
 
@@ -70,7 +70,7 @@ describe('engine checks', () => {
         },
       ],
     };
-    const findings = await doctor('fedora', { engine: none });
+    const findings = await doctor('fedora', { probe: none });
     expect(findings.get('engine.reachable')).toMatchObject({
       status: 'fail',
       summary:
