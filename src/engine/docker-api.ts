@@ -119,7 +119,7 @@ export class DockerApiEngine implements Engine {
 
   async #network(name: string): Promise<NetworkInspect | undefined> {
     try {
-      return (await this.#docker.getNetwork(name).inspect()) as NetworkInspect;
+      return (await this.#docker.getNetwork(name).inspect());
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
