@@ -21,6 +21,16 @@ export function dial<T>(docker: Docker, request: { method: 'GET' | 'POST'; path:
   });
 }
 
+/** The call's answer, or `fallback` when the engine answers `status` instead (404: not there, 304: already so). */
+async function unless<T, F>(call: Promise<T>, status: number, fallback: F): Promise<T | F> {
+  try {
+    return await call;
+  } catch (error) {
+    if (statusOf(error) === status) return fallback;
+    throw error;
+  }
+}
+
 interface NetworkInspect {
   Labels?: Record<string, string> | null;
   IPAM?: { Config?: Array<{ Subnet?: string }> };
@@ -46,15 +56,16 @@ export class DockerApiEngine implements Engine {
   }
 
   async hasImage(ref: string): Promise<boolean> {
-    return this.#call(`look up image ${ref}`, async () => {
-      try {
-        await this.#docker.getImage(ref).inspect();
-        return true;
-      } catch (error) {
-        if (statusOf(error) === 404) return false;
-        throw error;
-      }
-    });
+    return this.#call(`look up image ${ref}`, () =>
+      unless(
+        this.#docker
+          .getImage(ref)
+          .inspect()
+          .then(() => true),
+        404,
+        false,
+      ),
+    );
   }
 
   async pullImage(ref: string, options: ProgressOptions = {}): Promise<void> {
@@ -118,12 +129,7 @@ export class DockerApiEngine implements Engine {
   }
 
   async #network(name: string): Promise<NetworkInspect | undefined> {
-    try {
-      return (await this.#docker.getNetwork(name).inspect());
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
+    return unless<NetworkInspect, undefined>(this.#docker.getNetwork(name).inspect(), 404, undefined);
   }
 
   /** An existing network is used only when it is this cluster's (by label), never a stranger's of the same name. */
@@ -143,12 +149,7 @@ export class DockerApiEngine implements Engine {
 
   async removeNetwork(name: string): Promise<void> {
     await this.#call(`remove network ${name}`, async () => {
-      await this.#docker
-        .getNetwork(name)
-        .remove()
-        .catch((error: unknown) => {
-          if (statusOf(error) !== 404) throw error;
-        });
+      await unless(this.#docker.getNetwork(name).remove(), 404, undefined);
     });
   }
 
@@ -210,35 +211,24 @@ export class DockerApiEngine implements Engine {
   }
 
   async #volumeExists(name: string): Promise<boolean> {
-    try {
-      await this.#docker.getVolume(name).inspect();
-      return true;
-    } catch (error) {
-      if (statusOf(error) === 404) return false;
-      throw error;
-    }
+    return unless(
+      this.#docker
+        .getVolume(name)
+        .inspect()
+        .then(() => true),
+      404,
+      false,
+    );
   }
 
   async startNode(name: string): Promise<void> {
     await this.#call(`start node ${name}`, async () => {
-      await this.#docker
-        .getContainer(name)
-        .start()
-        .catch((error: unknown) => {
-          if (statusOf(error) !== 304) throw error;
-        });
+      await unless(this.#docker.getContainer(name).start(), 304, undefined);
     });
   }
 
   async inspectNode(name: string): Promise<NodeState | undefined> {
-    return this.#call(`inspect node ${name}`, async () => {
-      try {
-        return nodeStateFromInspect(await this.#docker.getContainer(name).inspect());
-      } catch (error) {
-        if (statusOf(error) === 404) return undefined;
-        throw error;
-      }
-    });
+    return this.#call(`inspect node ${name}`, () => unless(this.#docker.getContainer(name).inspect().then(nodeStateFromInspect), 404, undefined));
   }
 
   async listNodes(cluster?: string): Promise<NodeState[]> {
@@ -315,22 +305,12 @@ export class DockerApiEngine implements Engine {
 
   async removeNode(name: string): Promise<void> {
     await this.#call(`remove node ${name}`, async () => {
-      await this.#docker
-        .getContainer(name)
-        .remove({ force: true, v: true })
-        .catch((error: unknown) => {
-          if (statusOf(error) !== 404) throw error;
-        });
+      await unless(this.#docker.getContainer(name).remove({ force: true, v: true }), 404, undefined);
       await this.#removeVolume(varVolumeName({ name }));
     });
   }
 
   async #removeVolume(name: string, force = true): Promise<void> {
-    await this.#docker
-      .getVolume(name)
-      .remove({ force })
-      .catch((error: unknown) => {
-        if (statusOf(error) !== 404) throw error;
-      });
+    await unless(this.#docker.getVolume(name).remove({ force }), 404, undefined);
   }
 }
