@@ -33,8 +33,19 @@ for (const [kind, socket] of Object.entries(engineSockets())) {
   };
   const viaRaw = async (name: string) => {
     await raw.createVolume(nodeVolumeSpec(cluster, node(name)));
-    const container = await raw.createContainer(nodeContainerSpec(cluster, node(name), engine.info));
-    await container.start();
+    // The same request rootlet makes, sent straight to the engine.
+    const request = nodeContainerSpec(cluster, node(name), engine.info);
+    if (request.api === 'libpod') {
+      await new Promise((resolve, reject) =>
+        raw.modem.dial(
+          { path: '/v4.0.0/libpod/containers/create', method: 'POST', statusCodes: { 201: true }, options: request.body },
+          (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result)),
+        ),
+      );
+      await raw.getContainer(name).start();
+    } else {
+      await (await raw.createContainer(request.body)).start();
+    }
   };
   const clean = async (names: string[]) => Promise.all(names.map((name) => engine.removeNode(name)));
 

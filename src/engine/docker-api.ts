@@ -171,10 +171,20 @@ export class DockerApiEngine implements Engine {
       }
       await this.#docker.createVolume(nodeVolumeSpec(cluster, node));
       try {
-        const container = await this.#docker.createContainer(nodeContainerSpec(cluster, node, this.info));
+        const request = nodeContainerSpec(cluster, node, this.info);
+        const id =
+          request.api === 'libpod'
+            ? (
+                await dial<{ Id: string }>(this.#docker, {
+                  method: 'POST',
+                  path: '/v4.0.0/libpod/containers/create',
+                  body: request.body as unknown as Record<string, unknown>,
+                })
+              ).Id
+            : (await this.#docker.createContainer(request.body)).id;
         // Known from the spec at creation: no inspect round trip (create+start is the hot path of `up`).
         return {
-          id: container.id,
+          id,
           name: node.name,
           cluster: cluster.name,
           role: node.role,

@@ -3,7 +3,34 @@ import { ExitCode, RootletError } from '../errors.js';
 import { LABELS, type ClusterSettings, type EngineInfo, type NodeSpec } from './types.js';
 
 /** dockerode's types predate CgroupnsMode (Docker API 1.41, Podman 3). */
-export type NodeCreateOptions = ContainerCreateOptions & { HostConfig: HostConfig & { CgroupnsMode: 'private' | 'host' } };
+export type DockerCreateOptions = ContainerCreateOptions & { HostConfig: HostConfig & { CgroupnsMode: 'private' | 'host' } };
+
+/** The fields of Podman's SpecGenerator (libpod API, Podman >= 4) that a node needs. */
+export interface PodmanCreateSpec {
+  name: string;
+  hostname: string;
+  image: string;
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  terminal: boolean;
+  privileged: boolean;
+  mounts: Array<{ destination: string; type: 'tmpfs' | 'bind'; source: string; options: string[] }>;
+  volumes: Array<{ Name: string; Dest: string; Options: string[] }>;
+  cgroupns: { nsmode: 'private' };
+  netns: { nsmode: 'bridge' };
+  Networks: Record<string, Record<string, never>>;
+  restart_policy: 'always';
+  sysctl: Record<string, string>;
+  portmappings: Array<{ host_ip: string; host_port: number; container_port: number; protocol: 'tcp' | 'udp' }>;
+  devices: Array<{ path: string }>;
+  r_limits?: Array<{ type: 'nofile'; soft: number; hard: number }>;
+}
+
+/**
+ * How to create a node container on this engine: Docker's API, or Podman's own (libpod) API, because
+ * Podman 4's Docker-compatible endpoint silently drops CgroupnsMode and Ulimits (measured on 4.3.1).
+ */
+export type NodeCreateRequest = { api: 'docker'; body: DockerCreateOptions } | { api: 'libpod'; body: PodmanCreateSpec };
 
 /** etcd's client and peer ports: nothing outside the node talks to etcd. */
 const ETCD_PORTS = [2379, 2380];
@@ -31,49 +58,85 @@ export function nodeVolumeSpec(cluster: ClusterSettings, node: NodeSpec): Volume
  * ports bound to the address the spec names (never 0.0.0.0 by default), etcd never published,
  * no volumes over /etc or /opt (stale copies shadow a new image), explicit nofile below the host's limit.
  */
-export function nodeContainerSpec(cluster: ClusterSettings, node: NodeSpec, engine: EngineInfo): NodeCreateOptions {
+export function nodeContainerSpec(cluster: ClusterSettings, node: NodeSpec, engine: EngineInfo): NodeCreateRequest {
   const etcd = node.ports.find((port) => ETCD_PORTS.includes(port.containerPort));
-  if (etcd)
+  if (etcd) {
     throw new RootletError('etcd-published', `node ${node.name} would publish etcd's port ${etcd.containerPort}: etcd is never published`, {
       exitCode: ExitCode.usage,
       hint: 'remove that port mapping',
     });
+  }
   const podman = engine.kind === 'podman';
-  const portKey = (port: NodeSpec['ports'][number]) => `${port.containerPort}/${port.protocol}`;
   const env = {
     ...(podman ? { container: 'podman' } : {}),
     ...(node.role === 'control-plane' ? { KUBECONFIG: '/etc/kubernetes/admin.conf' } : {}),
     ...node.env,
   };
-  const binds = [
-    // Podman mounts named volumes nosuid,noexec,nodev unless told otherwise; containerd needs all three on /var.
-    `${varVolumeName(node)}:/var${podman ? ':suid,exec,dev' : ''}`,
-    ...(node.libModules === false ? [] : ['/lib/modules:/lib/modules:ro']),
-    ...(node.mounts ?? []).map((mount) => `${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}`),
-  ];
+  const binds = [...(node.libModules === false ? [] : [{ source: '/lib/modules', target: '/lib/modules', readOnly: true }]), ...(node.mounts ?? [])];
   const nofile = node.nofileLimit !== undefined && node.nofileLimit < ENGINE_DEFAULT_NOFILE ? node.nofileLimit : undefined;
+  const labels = nodeLabels(cluster, node);
+  const sysctls = { 'net.ipv4.ip_forward': '1' };
+  if (podman) {
+    return {
+      api: 'libpod',
+      body: {
+        name: node.name,
+        hostname: node.name,
+        image: cluster.image,
+        labels,
+        env,
+        terminal: true,
+        privileged: true,
+        // systemd wants a writable /run; /tmp must not land on the overlay.
+        mounts: [
+          { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: [] },
+          { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: [] },
+          ...binds.map((bind) => ({ destination: bind.target, type: 'bind' as const, source: bind.source, options: ['rbind', bind.readOnly ? 'ro' : 'rw'] })),
+        ],
+        // Podman mounts named volumes nosuid,noexec,nodev unless told otherwise; containerd needs all three on /var.
+        volumes: [{ Name: varVolumeName(node), Dest: '/var', Options: ['suid', 'exec', 'dev'] }],
+        cgroupns: { nsmode: 'private' },
+        netns: { nsmode: 'bridge' },
+        Networks: { [cluster.network]: {} },
+        restart_policy: 'always',
+        sysctl: sysctls,
+        portmappings: node.ports.map((port) => ({
+          host_ip: port.hostAddress,
+          host_port: port.hostPort,
+          container_port: port.containerPort,
+          protocol: port.protocol,
+        })),
+        // The fuse-overlayfs snapshotter needs /dev/fuse; rootless engines do not pass it with privileged alone.
+        devices: engine.rootless ? [{ path: '/dev/fuse' }] : [],
+        ...(nofile === undefined ? {} : { r_limits: [{ type: 'nofile' as const, soft: nofile, hard: nofile }] }),
+      },
+    };
+  }
+  const portKey = (port: NodeSpec['ports'][number]) => `${port.containerPort}/${port.protocol}`;
   return {
-    name: node.name,
-    Hostname: node.name,
-    Image: cluster.image,
-    Labels: nodeLabels(cluster, node),
-    Env: Object.entries(env).map(([name, value]) => `${name}=${value}`),
-    Tty: true,
-    ExposedPorts: Object.fromEntries(node.ports.map((port) => [portKey(port), {}])),
-    HostConfig: {
-      Privileged: true,
-      // systemd wants a writable /run; /tmp must not land on the overlay.
-      Tmpfs: { '/run': '', '/tmp': '' },
-      Binds: binds,
-      CgroupnsMode: 'private',
-      NetworkMode: cluster.network,
-      RestartPolicy: { Name: 'always' },
-      Sysctls: { 'net.ipv4.ip_forward': '1' },
-      PortBindings: Object.fromEntries(node.ports.map((port) => [portKey(port), [{ HostIp: port.hostAddress, HostPort: String(port.hostPort) }]])),
-      // Rootless Docker does not pass /dev/fuse through with --privileged; the fuse-overlayfs snapshotter needs it.
-      ...(engine.rootless ? { Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }] } : {}),
-      ...(podman ? {} : { SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'], Init: false }),
-      ...(nofile === undefined ? {} : { Ulimits: [{ Name: 'nofile', Soft: nofile, Hard: nofile }] }),
+    api: 'docker',
+    body: {
+      name: node.name,
+      Hostname: node.name,
+      Image: cluster.image,
+      Labels: labels,
+      Env: Object.entries(env).map(([name, value]) => `${name}=${value}`),
+      Tty: true,
+      ExposedPorts: Object.fromEntries(node.ports.map((port) => [portKey(port), {}])),
+      HostConfig: {
+        Privileged: true,
+        Tmpfs: { '/run': '', '/tmp': '' },
+        Binds: [`${varVolumeName(node)}:/var`, ...binds.map((bind) => `${bind.source}:${bind.target}${bind.readOnly ? ':ro' : ''}`)],
+        CgroupnsMode: 'private',
+        NetworkMode: cluster.network,
+        RestartPolicy: { Name: 'always' },
+        Sysctls: sysctls,
+        PortBindings: Object.fromEntries(node.ports.map((port) => [portKey(port), [{ HostIp: port.hostAddress, HostPort: String(port.hostPort) }]])),
+        ...(engine.rootless ? { Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }] } : {}),
+        SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+        Init: false,
+        ...(nofile === undefined ? {} : { Ulimits: [{ Name: 'nofile', Soft: nofile, Hard: nofile }] }),
+      },
     },
   };
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import Docker from 'dockerode';
@@ -24,11 +24,6 @@ for (const missing of (['podman', 'docker'] as const).filter((kind) => !sockets[
 const run = `t${process.pid.toString(36)}`;
 /** This machine's kernel has no module support and no /lib/modules; real hosts have one. */
 const libModules = existsSync('/lib/modules');
-
-function hostNofileHard(): number {
-  const limits = readFileSync('/proc/self/limits', 'utf8');
-  return Number(/^Max open files\s+\S+\s+(\S+)/m.exec(limits)![1]);
-}
 
 describe.each(kinds)('node containers on rootless %s', (kind: EngineKind) => {
   let engine: Engine;
@@ -140,9 +135,7 @@ describe.each(kinds)('node containers on rootless %s', (kind: EngineKind) => {
       '8472/udp': [{ HostIp: '127.0.0.1', HostPort: String(udpPort) }],
     });
     expect(Object.keys((host.PortBindings ?? {}) as Record<string, unknown>)).not.toContain('2379/tcp');
-    // Podman 4.3's compat API ignores HostConfig.Ulimits: its containers get the service's own limits,
-    // which are within the host's hard limit by construction (so the node still starts).
-    if (kind === 'docker') expect(host.Ulimits).toEqual([{ Name: 'nofile', Soft: 1024, Hard: 1024 }]);
+    expect(host.Ulimits).toEqual(expect.arrayContaining([{ Name: kind === 'podman' ? 'RLIMIT_NOFILE' : 'nofile', Soft: 1024, Hard: 1024 }]));
     const varMount = inspect.Mounts.find((mount) => mount.Destination === '/var')!;
     expect(varMount).toMatchObject({ Type: 'volume', Name: `${nodes[0]!.name}-var` });
     if (libModules) expect(inspect.Mounts.find((mount) => mount.Destination === '/lib/modules')).toMatchObject({ RW: false });
@@ -155,26 +148,16 @@ describe.each(kinds)('node containers on rootless %s', (kind: EngineKind) => {
     // What only the inside can tell: a private cgroup namespace (Podman 4.3 leaves CgroupnsMode empty in inspect),
     // tmpfs mounts, /var on the volume, the sysctl, /dev/fuse and the open-files limit.
     const inside = async (argv: string[]) => (await engine.exec(nodes[0]!.name, argv)).stdout.trim();
-    const nodeCgroupns = await inside(['readlink', '/proc/1/ns/cgroup']);
-    const hostCgroupns = await readlink('/proc/self/ns/cgroup');
-    if (kind === 'docker' || existsSync('/sys/fs/cgroup/cgroup.controllers')) {
-      expect(nodeCgroupns).not.toBe(hostCgroupns);
-      if (kind === 'docker') expect(host.CgroupnsMode).toBe('private');
-    } else {
-      // Measured: Podman 4.3's compat API ignores CgroupnsMode at every API version (its CLI honours
-      // --cgroupns=private). On cgroup v2, the only layout doctor accepts, Podman's own default is private;
-      // on this hybrid host the node shares the host's. Asserted so that a change shows up here.
-      expect(nodeCgroupns).toBe(hostCgroupns);
-    }
+    // Podman nodes are created through its libpod API: its compat API drops CgroupnsMode (and inspect leaves it empty).
+    expect(await inside(['readlink', '/proc/1/ns/cgroup'])).not.toBe(await readlink('/proc/self/ns/cgroup'));
+    if (kind === 'docker') expect(host.CgroupnsMode).toBe('private');
     const mounts = await inside(['cat', '/proc/mounts']);
     expect(mounts).toMatch(/^tmpfs \/run tmpfs /m);
     expect(mounts).toMatch(/^tmpfs \/tmp tmpfs /m);
     expect(mounts).toMatch(/ \/var \S+ (?!.*\bnoexec\b)(?!.*\bnosuid\b)(?!.*\bnodev\b)/m);
     expect(await inside(['cat', '/proc/sys/net/ipv4/ip_forward'])).toBe('1');
     expect(await inside(['sh', '-c', 'test -c /dev/fuse && echo fuse'])).toBe('fuse');
-    const hardInside = Number(await inside(['sh', '-c', 'ulimit -Hn']));
-    if (kind === 'docker') expect(hardInside).toBe(1024);
-    else expect(hardInside).toBeLessThanOrEqual(hostNofileHard());
+    expect(await inside(['sh', '-c', 'ulimit -Hn'])).toBe('1024');
 
     // Published ports bind the address asked for, on the host, and nothing else.
     expect((await listeners(apiPort)).filter((socket) => socket.startsWith('tcp'))).toEqual([

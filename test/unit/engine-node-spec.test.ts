@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeContainerSpec, nodeVolumeSpec, type NodeCreateOptions } from '../../src/engine/node-spec.js';
+import { nodeContainerSpec, nodeVolumeSpec, type NodeCreateRequest } from '../../src/engine/node-spec.js';
 import type { ClusterSettings, EngineInfo, NodeSpec } from '../../src/engine/types.js';
 
 /** As podmanEngineInfo maps test/fixtures/engines/podman-4.3-libpod-info.json. */
@@ -30,8 +30,6 @@ const DOCKER: EngineInfo = {
   socket: '/run/user/1000/docker.sock',
 };
 
-const ROOTFUL_DOCKER: EngineInfo = { ...DOCKER, rootless: false, rootlessNetwork: 'host', cgroupVersion: 2, cgroupDriver: 'systemd' };
-
 const CLUSTER: ClusterSettings = { name: 'demo', image: 'ghcr.io/rootlet/node:v1.33.1', network: 'rootlet-demo' };
 
 const CONTROL_PLANE: NodeSpec = {
@@ -58,96 +56,144 @@ const WORKER: NodeSpec = {
 const ENGINES = { podman: PODMAN, docker: DOCKER } as const;
 const ROLES = { 'control-plane': CONTROL_PLANE, worker: WORKER } as const;
 
-function binds(spec: NodeCreateOptions): string[] {
-  return spec.HostConfig.Binds ?? [];
+interface View {
+  image: string;
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  privileged: boolean;
+  restart: string;
+  cgroupns: string;
+  network: string;
+  tmpfs: string[];
+  /** "source:target[:ro]" for binds, "volume:/var(options)" for the named volume. */
+  binds: string[];
+  ports: string[];
+  devices: string[];
+  nofile: number | undefined;
 }
 
-function bindTargets(spec: NodeCreateOptions): string[] {
-  return binds(spec).map((bind) => bind.split(':')[1]!);
+/** Both engines' create requests read the same way, so every rule is asserted for each. */
+function view(request: NodeCreateRequest): View {
+  if (request.api === 'libpod') {
+    const spec = request.body;
+    return {
+      image: spec.image,
+      labels: spec.labels,
+      env: spec.env,
+      privileged: spec.privileged,
+      restart: spec.restart_policy,
+      cgroupns: spec.cgroupns.nsmode,
+      network: Object.keys(spec.Networks).join(','),
+      tmpfs: spec.mounts.filter((mount) => mount.type === 'tmpfs').map((mount) => mount.destination),
+      binds: [
+        ...spec.volumes.map((volume) => `${volume.Name}:${volume.Dest}(${volume.Options.join(',')})`),
+        ...spec.mounts
+          .filter((mount) => mount.type === 'bind')
+          .map((mount) => `${mount.source}:${mount.destination}${mount.options.includes('ro') ? ':ro' : ''}`),
+      ],
+      ports: spec.portmappings.map((port) => `${port.host_ip}:${port.host_port}->${port.container_port}/${port.protocol}`),
+      devices: spec.devices.map((device) => device.path),
+      nofile: spec.r_limits?.find((limit) => limit.type === 'nofile')?.hard,
+    };
+  }
+  const spec = request.body;
+  const host = spec.HostConfig;
+  return {
+    image: spec.Image ?? '',
+    labels: spec.Labels ?? {},
+    env: Object.fromEntries((spec.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)])),
+    privileged: host.Privileged === true,
+    restart: host.RestartPolicy?.Name ?? '',
+    cgroupns: host.CgroupnsMode,
+    network: host.NetworkMode ?? '',
+    tmpfs: Object.keys(host.Tmpfs ?? {}),
+    binds: (host.Binds ?? []).map((bind) => (bind.split(':')[1] === '/var' ? `${bind.split(':')[0]}:/var()` : bind)),
+    ports: Object.entries(host.PortBindings ?? {}).flatMap(([key, hosts]) =>
+      (hosts as Array<{ HostIp: string; HostPort: string }>).map((binding) => `${binding.HostIp}:${binding.HostPort}->${key}`),
+    ),
+    devices: ((host.Devices ?? []) as Array<{ PathOnHost?: string }>).map((device) => device.PathOnHost ?? ''),
+    nofile: host.Ulimits?.find((limit) => limit.Name === 'nofile')?.Hard,
+  };
 }
 
-function envOf(spec: NodeCreateOptions): Record<string, string> {
-  return Object.fromEntries((spec.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
-}
+const spec = (node: NodeSpec, engine: EngineInfo) => view(nodeContainerSpec(CLUSTER, node, engine));
 
 describe('nodeContainerSpec golden files', () => {
   for (const [engineName, engine] of Object.entries(ENGINES)) {
     for (const [roleName, node] of Object.entries(ROLES)) {
       it(`matches the golden ${engineName} ${roleName}`, async () => {
-        const spec = nodeContainerSpec(CLUSTER, node, engine);
-        await expect(JSON.stringify(spec, null, 2)).toMatchFileSnapshot(`../golden/engine/node-spec.${engineName}.${roleName}.json`);
+        await expect(JSON.stringify(nodeContainerSpec(CLUSTER, node, engine), null, 2)).toMatchFileSnapshot(
+          `../golden/engine/node-spec.${engineName}.${roleName}.json`,
+        );
       });
     }
   }
 });
 
 describe('nodeContainerSpec per engine', () => {
-  it('gives Podman container=podman in the env and mounts its /var volume suid,exec,dev', () => {
-    const spec = nodeContainerSpec(CLUSTER, WORKER, PODMAN);
-    expect(spec.Env).toContain('container=podman');
-    expect(binds(spec)[0]).toBe('demo-worker-1-var:/var:suid,exec,dev');
-    expect(spec.HostConfig.SecurityOpt).toBeUndefined();
-    expect(spec.HostConfig.Init).toBeUndefined();
+  it('creates Podman nodes through its own API, which keeps the cgroup namespace and limits its compat API drops', () => {
+    const request = nodeContainerSpec(CLUSTER, CONTROL_PLANE, PODMAN);
+    expect(request.api).toBe('libpod');
+    expect(spec(WORKER, PODMAN).env.container).toBe('podman');
+    expect(spec(WORKER, PODMAN).binds[0]).toBe('demo-worker-1-var:/var(suid,exec,dev)');
   });
 
   it('gives Docker unconfined seccomp and AppArmor, no init, and a plain /var volume', () => {
-    const spec = nodeContainerSpec(CLUSTER, WORKER, DOCKER);
-    expect(spec.HostConfig.SecurityOpt).toEqual(['seccomp=unconfined', 'apparmor=unconfined']);
-    expect(spec.HostConfig.Init).toBe(false);
-    expect(binds(spec)[0]).toBe('demo-worker-1-var:/var');
-    expect(Object.keys(envOf(spec))).not.toContain('container');
+    const request = nodeContainerSpec(CLUSTER, WORKER, DOCKER);
+    expect(request.api).toBe('docker');
+    if (request.api !== 'docker') return;
+    expect(request.body.HostConfig.SecurityOpt).toEqual(['seccomp=unconfined', 'apparmor=unconfined']);
+    expect(request.body.HostConfig.Init).toBe(false);
+    expect(spec(WORKER, DOCKER).binds[0]).toBe('demo-worker-1-var:/var()');
+    expect(Object.keys(spec(WORKER, DOCKER).env)).not.toContain('container');
+  });
+
+  it('refuses to publish etcd', () => {
+    const node = {
+      ...CONTROL_PLANE,
+      ports: [...CONTROL_PLANE.ports, { hostAddress: '127.0.0.1', hostPort: 2379, containerPort: 2379, protocol: 'tcp' as const }],
+    };
+    expect(() => nodeContainerSpec(CLUSTER, node, DOCKER)).toThrow(/etcd is never published/);
   });
 
   for (const [engineName, engine] of Object.entries(ENGINES)) {
     describe(`on ${engineName}`, () => {
       it('restarts always, so a node survives a reboot of the host', () => {
-        for (const node of [CONTROL_PLANE, WORKER]) expect(nodeContainerSpec(CLUSTER, node, engine).HostConfig.RestartPolicy).toEqual({ Name: 'always' });
+        for (const node of [CONTROL_PLANE, WORKER]) expect(spec(node, engine).restart).toBe('always');
       });
 
-      it('runs in a private cgroup namespace, privileged, on the cluster network', () => {
-        const spec = nodeContainerSpec(CLUSTER, CONTROL_PLANE, engine);
-        expect(spec.HostConfig.CgroupnsMode).toBe('private');
-        expect(spec.HostConfig.Privileged).toBe(true);
-        expect(spec.HostConfig.NetworkMode).toBe('rootlet-demo');
-        expect(spec.Image).toBe('ghcr.io/rootlet/node:v1.33.1');
+      it('runs in a private cgroup namespace, privileged, on the cluster network, with tmpfs /run and /tmp', () => {
+        const view = spec(CONTROL_PLANE, engine);
+        expect(view).toMatchObject({ cgroupns: 'private', privileged: true, network: 'rootlet-demo', image: 'ghcr.io/rootlet/node:v1.33.1' });
+        expect(view.tmpfs.sort()).toEqual(['/run', '/tmp']);
       });
 
       it('mounts nothing over /etc or /opt, where stale copies would shadow a new image', () => {
-        for (const node of [CONTROL_PLANE, WORKER]) {
-          for (const target of bindTargets(nodeContainerSpec(CLUSTER, node, engine))) expect(target).not.toMatch(/^\/(etc|opt)(\/|$)/);
-        }
+        for (const node of [CONTROL_PLANE, WORKER])
+          for (const bind of spec(node, engine).binds) expect(bind.split(':')[1]).not.toMatch(/^\/(etc|opt)(\/|$|\()/);
       });
 
       it('publishes the control-plane ports on the address the spec names and never etcd', () => {
-        const spec = nodeContainerSpec(CLUSTER, CONTROL_PLANE, engine);
-        expect(Object.keys(spec.ExposedPorts ?? {})).toEqual(['6443/tcp', '10250/tcp', '8472/udp']);
-        expect(spec.HostConfig.PortBindings).toEqual({
-          '6443/tcp': [{ HostIp: '127.0.0.1', HostPort: '6443' }],
-          '10250/tcp': [{ HostIp: '127.0.0.1', HostPort: '10250' }],
-          '8472/udp': [{ HostIp: '127.0.0.1', HostPort: '8472' }],
-        });
-        expect(Object.keys(spec.HostConfig.PortBindings as object).join(' ')).not.toMatch(/\b2379\//);
+        expect(spec(CONTROL_PLANE, engine).ports).toEqual(['127.0.0.1:6443->6443/tcp', '127.0.0.1:10250->10250/tcp', '127.0.0.1:8472->8472/udp']);
       });
 
       it('publishes nothing for a worker without ports', () => {
-        const spec = nodeContainerSpec(CLUSTER, WORKER, engine);
-        expect(spec.ExposedPorts).toEqual({});
-        expect(spec.HostConfig.PortBindings).toEqual({});
+        expect(spec(WORKER, engine).ports).toEqual([]);
       });
 
       it('sets KUBECONFIG on the control-plane only', () => {
-        expect(envOf(nodeContainerSpec(CLUSTER, CONTROL_PLANE, engine)).KUBECONFIG).toBe('/etc/kubernetes/admin.conf');
-        expect(Object.keys(envOf(nodeContainerSpec(CLUSTER, WORKER, engine)))).not.toContain('KUBECONFIG');
+        expect(spec(CONTROL_PLANE, engine).env.KUBECONFIG).toBe('/etc/kubernetes/admin.conf');
+        expect(Object.keys(spec(WORKER, engine).env)).not.toContain('KUBECONFIG');
       });
 
-      it('passes the node env and extra mounts through, read-only ones with :ro', () => {
-        const spec = nodeContainerSpec(CLUSTER, WORKER, engine);
-        expect(envOf(spec).HTTP_PROXY).toBe('http://proxy:3128');
-        expect(binds(spec)).toContain('/home/alice/registry-certs:/usr/local/share/ca-certificates/registry:ro');
+      it('passes the node env and extra mounts through, read-only ones read-only', () => {
+        const view = spec(WORKER, engine);
+        expect(view.env.HTTP_PROXY).toBe('http://proxy:3128');
+        expect(view.binds).toContain('/home/alice/registry-certs:/usr/local/share/ca-certificates/registry:ro');
       });
 
       it('labels the container with its cluster, role, host and node', () => {
-        expect(nodeContainerSpec(CLUSTER, WORKER, engine).Labels).toEqual({
+        expect(spec(WORKER, engine).labels).toEqual({
           'dev.rootlet.cluster': 'demo',
           'dev.rootlet.role': 'worker',
           'dev.rootlet.host': 'build-box',
@@ -156,37 +202,23 @@ describe('nodeContainerSpec per engine', () => {
       });
 
       it('mounts /lib/modules read-only unless the host has none', () => {
-        expect(binds(nodeContainerSpec(CLUSTER, WORKER, engine))).toContain('/lib/modules:/lib/modules:ro');
-        expect(binds(nodeContainerSpec(CLUSTER, { ...WORKER, libModules: true }, engine))).toContain('/lib/modules:/lib/modules:ro');
-        expect(bindTargets(nodeContainerSpec(CLUSTER, { ...WORKER, libModules: false }, engine))).not.toContain('/lib/modules');
+        expect(spec(WORKER, engine).binds).toContain('/lib/modules:/lib/modules:ro');
+        expect(spec({ ...WORKER, libModules: true }, engine).binds).toContain('/lib/modules:/lib/modules:ro');
+        expect(spec({ ...WORKER, libModules: false }, engine).binds.join(' ')).not.toContain('/lib/modules');
+      });
+
+      it('sets nofile to the host limit only when it is below the engine default of 1048576', () => {
+        expect(spec({ ...WORKER, nofileLimit: 20000 }, engine).nofile).toBe(20000);
+        expect(spec({ ...WORKER, nofileLimit: 1048575 }, engine).nofile).toBe(1048575);
+        for (const nofileLimit of [1048576, 2097152, undefined]) expect(spec({ ...WORKER, nofileLimit }, engine).nofile).toBeUndefined();
+      });
+
+      it('passes /dev/fuse through on a rootless engine only', () => {
+        expect(spec(WORKER, engine).devices).toEqual(['/dev/fuse']);
+        expect(spec(WORKER, { ...engine, rootless: false }).devices).toEqual([]);
       });
     });
   }
-});
-
-describe('nodeContainerSpec limits and devices', () => {
-  function ulimits(nofileLimit: number | undefined) {
-    return nodeContainerSpec(CLUSTER, { ...WORKER, nofileLimit }, DOCKER).HostConfig.Ulimits;
-  }
-
-  it('sets nofile to the host limit when it is below the engine default of 1048576', () => {
-    expect(ulimits(20000)).toEqual([{ Name: 'nofile', Soft: 20000, Hard: 20000 }]);
-    expect(ulimits(1048575)).toEqual([{ Name: 'nofile', Soft: 1048575, Hard: 1048575 }]);
-  });
-
-  it('leaves nofile to the engine at or above 1048576, or when no limit is given', () => {
-    expect(ulimits(1048576)).toBeUndefined();
-    expect(ulimits(2097152)).toBeUndefined();
-    expect(ulimits(undefined)).toBeUndefined();
-  });
-
-  it('passes /dev/fuse through on a rootless engine only', () => {
-    const fuse = [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }];
-    expect(nodeContainerSpec(CLUSTER, WORKER, DOCKER).HostConfig.Devices).toEqual(fuse);
-    expect(nodeContainerSpec(CLUSTER, WORKER, PODMAN).HostConfig.Devices).toEqual(fuse);
-    expect(nodeContainerSpec(CLUSTER, WORKER, ROOTFUL_DOCKER).HostConfig.Devices).toBeUndefined();
-    expect(nodeContainerSpec(CLUSTER, WORKER, { ...PODMAN, rootless: false }).HostConfig.Devices).toBeUndefined();
-  });
 });
 
 describe('nodeVolumeSpec', () => {
@@ -194,13 +226,13 @@ describe('nodeVolumeSpec', () => {
     for (const node of [CONTROL_PLANE, WORKER]) {
       const volume = nodeVolumeSpec(CLUSTER, node);
       expect(volume.Name).toBe(`${node.name}-var`);
-      expect(volume.Labels).toEqual(nodeContainerSpec(CLUSTER, node, PODMAN).Labels);
+      expect(volume.Labels).toEqual(spec(node, PODMAN).labels);
     }
     expect(nodeVolumeSpec(CLUSTER, CONTROL_PLANE).Labels).toMatchObject({ 'dev.rootlet.role': 'control-plane', 'dev.rootlet.node': 'demo-control-plane' });
   });
 
-  it('is the volume the container mounts at /var', () => {
+  it('is the volume the container mounts at /var on both engines', () => {
     const volume = nodeVolumeSpec(CLUSTER, WORKER);
-    expect(binds(nodeContainerSpec(CLUSTER, WORKER, DOCKER))).toContain(`${volume.Name}:/var`);
+    for (const engine of [PODMAN, DOCKER]) expect(spec(WORKER, engine).binds[0]).toMatch(new RegExp(`^${volume.Name}:/var\\(`));
   });
 });
