@@ -106,7 +106,7 @@ function view(request: NodeCreateRequest): View {
     restart: host.RestartPolicy?.Name ?? '',
     cgroupns: host.CgroupnsMode,
     network: host.NetworkMode ?? '',
-    tmpfs: Object.keys((host.Tmpfs ?? {}) as Record<string, string>),
+    tmpfs: host.Tmpfs ? Object.keys(host.Tmpfs) : [],
     binds: (host.Binds ?? []).map((bind) => (bind.split(':')[1] === '/var' ? `${bind.split(':')[0]}:/var()` : bind)),
     ports: Object.entries(host.PortBindings ?? {}).flatMap(([key, hosts]) =>
       (hosts as Array<{ HostIp: string; HostPort: string }>).map((binding) => `${binding.HostIp}:${binding.HostPort}->${key}`),
