@@ -108,8 +108,8 @@ function view(request: NodeCreateRequest): View {
     network: host.NetworkMode ?? '',
     tmpfs: host.Tmpfs ? Object.keys(host.Tmpfs) : [],
     binds: (host.Binds ?? []).map((bind) => (bind.split(':')[1] === '/var' ? `${bind.split(':')[0]}:/var()` : bind)),
-    ports: Object.entries(host.PortBindings ?? {}).flatMap(([key, hosts]) =>
-      (hosts as Array<{ HostIp: string; HostPort: string }>).map((binding) => `${binding.HostIp}:${binding.HostPort}->${key}`),
+    ports: Object.entries((host.PortBindings ?? {}) as Record<string, Array<{ HostIp: string; HostPort: string }>>).flatMap(([key, hosts]) =>
+      hosts.map((binding) => `${binding.HostIp}:${binding.HostPort}->${key}`),
     ),
     devices: ((host.Devices ?? []) as Array<{ PathOnHost?: string }>).map((device) => device.PathOnHost ?? ''),
     nofile: host.Ulimits?.find((limit) => limit.Name === 'nofile')?.Hard,
