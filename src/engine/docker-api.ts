@@ -315,6 +315,12 @@ export class DockerApiEngine implements Engine {
 
   async removeNode(name: string): Promise<void> {
     await this.#call(`remove node ${name}`, async () => {
+      // SIGKILL first, as docker rm -f does: Podman's forced remove sends the stop signal and waits, and a node's
+      // PID 1 that has not installed its handler yet ignores it (seen: Podman 4.3 left such nodes "stopping").
+      await this.#docker
+        .getContainer(name)
+        .kill({ signal: 'SIGKILL' })
+        .catch(() => undefined);
       await unless(this.#docker.getContainer(name).remove({ force: true, v: true }), 404, undefined);
       await this.#removeVolume(varVolumeName({ name }));
     });

@@ -210,6 +210,21 @@ describe.each(kinds)('node containers on rootless %s', (kind: EngineKind) => {
     await engine.removeNetwork(settings.network);
   });
 
+  it('removes nodes at once even right after they start, before their PID 1 handles signals', async () => {
+    const settings = cluster('quick');
+    await engine.ensureNetwork(settings.network, { 'dev.rootlet.cluster': settings.name }, (inUse) => chooseSubnet(settings.name, inUse));
+    const names = [0, 1, 2, 3].map((index) => `${settings.name}-worker${index}`);
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(names.map(async (name) => engine.createNode(settings, { name, role: 'worker', hostId: 'local', libModules, ports: [] })));
+      await Promise.all(names.map(async (name) => engine.startNode(name)));
+      const started = Date.now();
+      await Promise.all(names.map(async (name) => engine.removeNode(name)));
+      // Podman's forced remove alone sends SIGTERM and waits: a PID 1 without its handler yet left nodes "stopping".
+      expect(Date.now() - started).toBeLessThan(8_000);
+      expect(await engine.listNodes(settings.name)).toEqual([]);
+    }
+  });
+
   describe('failures', () => {
     it('refuses a node name taken by a container that is not a rootlet node, and leaves it alone', async () => {
       const settings = cluster('taken');
