@@ -70,28 +70,17 @@ export function userNamespacedPods(spec: KubeClusterSpec): UserNamespacedPods {
   const enabled = asked ?? defaultOn;
   const featureGate = enabled === defaultOn ? undefined : enabled;
   const idsPerPod = enabled && minor >= IDS_PER_POD_FIELD_MINOR ? IDS_PER_POD : undefined;
+  const notReady = (reason: string) => ({ enabled, featureGate, idsPerPod, kubeletIdRange: undefined, ready: false, reason });
   if (!enabled)
-    return {
-      enabled,
-      featureGate,
-      idsPerPod,
-      kubeletIdRange: undefined,
-      ready: false,
-      reason: `UserNamespacesSupport is off${defaultOn ? '' : ` by default in Kubernetes ${spec.kubernetesVersion}`}: set userNamespacedPods: true`,
-    };
-  if (spec.nodeIdCount === undefined)
-    return { enabled, featureGate, idsPerPod, kubeletIdRange: undefined, ready: false, reason: "the size of the nodes' user namespace is unknown" };
+    return notReady(`UserNamespacesSupport is off${defaultOn ? '' : ` by default in Kubernetes ${spec.kubernetesVersion}`}: set userNamespacedPods: true`);
+  if (spec.nodeIdCount === undefined) return notReady("the size of the nodes' user namespace is unknown");
   const blocks = Math.max(0, Math.floor((spec.nodeIdCount - IDS_PER_POD) / IDS_PER_POD));
   const needed = IDS_PER_POD * (KUBELET_MAX_PODS + 1);
-  if (blocks < KUBELET_MAX_PODS)
-    return {
-      enabled,
-      featureGate,
-      idsPerPod,
-      kubeletIdRange: undefined,
-      ready: false,
-      reason: `the nodes' user namespace holds ${spec.nodeIdCount} ids; pods with hostUsers: false need ${needed} (${IDS_PER_POD} for the node and ${IDS_PER_POD} for each of ${KUBELET_MAX_PODS} pods): give the user a larger range in /etc/subuid and /etc/subgid`,
-    };
+  if (blocks < KUBELET_MAX_PODS) {
+    return notReady(
+      `the nodes' user namespace holds ${spec.nodeIdCount} ids; pods with hostUsers: false need ${needed} (${IDS_PER_POD} for the node and ${IDS_PER_POD} for each of ${KUBELET_MAX_PODS} pods): give the user a larger range in /etc/subuid and /etc/subgid`,
+    );
+  }
   return {
     enabled,
     featureGate,
