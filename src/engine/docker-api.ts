@@ -140,7 +140,7 @@ export class DockerApiEngine implements Engine {
         'network-taken',
         `network ${name} on ${engineName(this.info)} exists but is not this cluster's (its label ${mismatch[0]} is not ${mismatch[1]})`,
         {
-          hint: `remove or rename that network (${this.info.kind} network rm ${name}), or choose another cluster name with --name`,
+          hint: `remove or rename that network (${this.info.kind} network rm ${name}), or choose another cluster name`,
         },
       );
     }
@@ -165,7 +165,7 @@ export class DockerApiEngine implements Engine {
           'volume-exists',
           `volume ${volume} for node ${node.name} already exists on ${engineName(this.info)}, holding an earlier node's /var`,
           {
-            hint: `rootlet down --name ${cluster.name} removes what is left of the cluster, or remove it yourself: ${this.info.kind} volume rm ${volume}`,
+            hint: `if nothing of that node is worth keeping: ${this.info.kind} volume rm ${volume}`,
           },
         );
       }
@@ -216,7 +216,11 @@ export class DockerApiEngine implements Engine {
       ours
         ? `node ${node.name} already exists on ${engineName(this.info)}`
         : `the name ${node.name} is taken by a container that is not a rootlet node of cluster ${cluster.name} on ${engineName(this.info)}`,
-      { hint: ours ? `rootlet down --name ${cluster.name} removes it` : 'rename or remove that container, or choose another cluster name with --name' },
+      {
+        hint: ours
+          ? `remove it first if it is not to be kept: ${this.info.kind} rm -f ${node.name}`
+          : `rename or remove that container (${this.info.kind} rm -f ${node.name}), or choose another cluster name`,
+      },
     );
   }
 

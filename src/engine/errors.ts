@@ -71,7 +71,11 @@ const KNOWN: Array<{ pattern: RegExp; code: string; hint: (subject: string) => s
     code: 'image-missing',
     hint: (s) => `load the image into the engine first (podman load / docker load), then retry ${s}`,
   },
-  { pattern: /no such container|no container with name or id/i, code: 'node-missing', hint: () => 'rootlet status shows which nodes exist' },
+  {
+    pattern: /no such container|no container with name or id/i,
+    code: 'node-missing',
+    hint: () => 'something removed the node container; re-run the command to create it again',
+  },
 ];
 
 /** One error for a failed engine operation on a node, naming the node, the engine and the next step. */
