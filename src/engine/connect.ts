@@ -33,6 +33,10 @@ export async function probeEngine(host: Host, options: ConnectOptions = {}): Pro
   });
   const attempts: Attempt[] = [];
   for (const candidate of candidates) {
+    if (candidate.unusable) {
+      attempts.push({ candidate, outcome: candidate.unusable });
+      continue;
+    }
     const info = await host.stat(candidate.path).catch((error: unknown) => (error instanceof HostFileError ? error : undefined));
     if (info instanceof HostFileError) {
       attempts.push({ candidate, outcome: info.problem === 'denied' ? 'permission denied (the socket belongs to another user)' : info.message });

@@ -6,6 +6,8 @@ export interface SocketCandidate {
   source: string;
   /** The engine this path belongs to by convention; undefined when it could be either. */
   kind: EngineKind | undefined;
+  /** Why this value is listed but not tried (a tcp:// or ssh:// address). */
+  unusable?: string;
 }
 
 export interface DiscoveryInput {
@@ -29,6 +31,14 @@ export function socketCandidates({ explicit, engine, env, uid }: DiscoveryInput)
   for (const variable of ['CONTAINER_HOST', 'DOCKER_HOST'] as const) {
     const value = env[variable];
     if (value?.startsWith('unix://')) candidates.push({ path: unixPath(value), source: variable, kind: undefined });
+    else if (value) {
+      candidates.push({
+        path: value,
+        source: variable,
+        kind: undefined,
+        unusable: 'not a unix socket: rootlet reaches engines only through their local socket (other hosts: over SSH, with rootlet join)',
+      });
+    }
   }
   const runtimeDirs = [env.XDG_RUNTIME_DIR, `/run/user/${uid}`].filter((dir): dir is string => Boolean(dir));
   for (const dir of [...new Set(runtimeDirs)]) {

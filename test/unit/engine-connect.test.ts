@@ -37,6 +37,14 @@ describe('connecting to an engine that is not there', () => {
     ]);
   });
 
+  it('names a tcp:// DOCKER_HOST among the sockets tried, without connecting to it', async () => {
+    const { attempts } = await probeEngine(new LocalHost(), { env: { DOCKER_HOST: 'tcp://127.0.0.1:1' }, uid: 99999 });
+    expect(attempts[0]).toMatchObject({
+      candidate: { path: 'tcp://127.0.0.1:1', source: 'DOCKER_HOST' },
+      outcome: expect.stringMatching(/^not a unix socket/) as unknown,
+    });
+  });
+
   it('gives up on a socket that accepts but never answers', async () => {
     const silent = path.join(dir, 'silent.sock');
     const { createServer } = await import('node:net');

@@ -41,12 +41,17 @@ describe('socketCandidates order', () => {
     expect(paths({ explicit: '/srv/podman.sock' })[0]).toBe('/srv/podman.sock');
   });
 
-  it('ignores tcp:// and ssh:// values of CONTAINER_HOST and DOCKER_HOST', () => {
+  it('lists tcp:// and ssh:// values of CONTAINER_HOST and DOCKER_HOST as unusable, so the error names them', () => {
     const found = candidates({
       env: { CONTAINER_HOST: 'ssh://core@host/run/podman/podman.sock', DOCKER_HOST: 'tcp://127.0.0.1:2375', XDG_RUNTIME_DIR: '/run/user/1000' },
     });
-    expect(found.map((candidate) => candidate.source)).toEqual(['$XDG_RUNTIME_DIR/podman/podman.sock', '$XDG_RUNTIME_DIR/docker.sock']);
-    expect(found.map((candidate) => candidate.path).join(' ')).not.toMatch(/tcp:|ssh:|2375/);
+    expect(found.map((candidate) => [candidate.source, candidate.unusable === undefined ? 'tried' : 'listed'])).toEqual([
+      ['CONTAINER_HOST', 'listed'],
+      ['DOCKER_HOST', 'listed'],
+      ['$XDG_RUNTIME_DIR/podman/podman.sock', 'tried'],
+      ['$XDG_RUNTIME_DIR/docker.sock', 'tried'],
+    ]);
+    expect(found[1]!.unusable).toMatch(/^not a unix socket/);
   });
 
   it('falls back to /run/user/UID when XDG_RUNTIME_DIR is unset (an SSH session without logind)', () => {
