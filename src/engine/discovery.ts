@@ -36,7 +36,7 @@ export function socketCandidates({ explicit, engine, env, uid }: DiscoveryInput)
         path: value,
         source: variable,
         kind: undefined,
-        unusable: 'not a unix socket: rootlet reaches engines only through their local socket (other hosts: over SSH, with rootlet join)',
+        unusable: 'not a unix socket: rootlet reaches an engine only through its local unix socket',
       });
     }
   }
