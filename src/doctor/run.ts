@@ -42,14 +42,13 @@ const DEFAULTS: Omit<DoctorOptions, 'user'> = {
 export async function runDoctor(host: Host, request: DoctorRequest = {}, checks: readonly Check[] = HOST_CHECKS): Promise<HostReport> {
   const facts = new HostFacts(host);
   const user = request.user ?? (await host.user());
-  await facts.account(user).catch((error: unknown) => {
+  const account = await facts.account(user).catch((error: unknown) => {
     if (!(error instanceof HostFileError)) throw error;
     throw new RootletError('host-file', `cannot read ${error.message} on host ${host.id}`, {
       exitCode: ExitCode.hostNotReady,
       hint: 'rootlet reads the host from its files; with --sysroot, point it at a whole root tree (with etc/passwd).',
     });
   });
-  const account = await facts.account(user);
   const engine = request.probe ?? (request.noEngine || !host.live ? undefined : await probeFor(host, account.uid, user === (await host.user()), request));
   const ctx: CheckContext = { ...DEFAULTS, ...request, user, host, facts, engine };
   const findings = await Promise.all(

@@ -12,7 +12,7 @@ import { nodeStateFromInspect, nodeStateFromList } from './node-state.js';
 import { LABELS, type ClusterSettings, type EngineInfo, type ExecOptions, type ExecResult, type NodeSpec, type NodeState } from './types.js';
 
 /** A raw API call, for the endpoints dockerode has no method for (Podman's libpod API). */
-export function dial<T>(docker: Docker, request: { method: 'GET' | 'POST'; path: string; body?: Record<string, unknown> }): Promise<T> {
+export function dial<T>(docker: Docker, request: { method: 'GET' | 'POST'; path: string; body?: object }): Promise<T> {
   return new Promise((resolve, reject) => {
     docker.modem.dial(
       { path: request.path, method: request.method, statusCodes: { 200: true, 201: true }, options: request.body ?? {} },
@@ -178,7 +178,7 @@ export class DockerApiEngine implements Engine {
                 await dial<{ Id: string }>(this.#docker, {
                   method: 'POST',
                   path: '/v4.0.0/libpod/containers/create',
-                  body: request.body as unknown as Record<string, unknown>,
+                  body: request.body,
                 })
               ).Id
             : (await this.#docker.createContainer(request.body)).id;
