@@ -25,6 +25,22 @@ export interface FileInfo {
   gid: number;
 }
 
+export interface WriteFileOptions {
+  /** Permission bits of the new file, set exactly: the umask does not narrow them. */
+  mode: number;
+}
+
+export interface LockOptions {
+  /** How long to wait for another holder; default DEFAULT_LOCK_TIMEOUT_MS. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Long enough for kubectl or another rootlet to finish a read-merge-write; short enough that a stuck one is reported. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+/** A lock file this old whose holder is gone is taken over (kubectl holds its lock for milliseconds). */
+export const STALE_LOCK_MS = 60_000;
+
 /**
  * Where commands run and files are read: this machine (LocalHost) or another over SSH.
  * Doctor, engine access and node setup see only this interface.
@@ -42,6 +58,23 @@ export interface Host {
   listDir(path: string): Promise<string[]>;
   /** undefined when nothing is at the path (symlinks are followed). */
   stat(path: string): Promise<FileInfo | undefined>;
+  /**
+   * Replaces the file atomically: a temporary file in the same directory, created with `mode`, synced, then renamed over
+   * the path, so a reader sees the old content or the new, never a part. Missing parent directories are created 0700. A
+   * symlink at the path is replaced by the file, never followed to write elsewhere. Throws HostFileError.
+   */
+  writeFile(path: string, content: string | Uint8Array, options: WriteFileOptions): Promise<void>;
+  /** Removes a file (a symlink itself, not its target); nothing at the path is fine. Throws HostFileError. */
+  removeFile(path: string): Promise<void>;
+  /** The account's home directory, as a path of this host's file view. */
+  homeDir(): Promise<string>;
+  /**
+   * Runs `body` while holding the lock file `path`, created exclusively with the holder's pid in it, and removes it
+   * afterwards, whatever `body` does. Waits for another holder up to `timeoutMs`, then throws RootletError; a lock older
+   * than STALE_LOCK_MS whose holder is no longer alive is taken over. The same file kubectl locks (`<file>.lock`) keeps
+   * rootlet and kubectl from writing a kubeconfig at once.
+   */
+  withLock<T>(path: string, body: () => Promise<T>, options?: LockOptions): Promise<T>;
   /** The path a command on this host sees for a path of this host's file view (differs under a sysroot). */
   commandPath(path: string): string;
   /** False when files are read from a sysroot: commands then describe another system than the files. */
