@@ -192,7 +192,7 @@ export class DockerApiEngine implements Engine {
           status: 'created',
           image: cluster.image,
           ports: node.ports,
-          address: undefined,
+          address: node.address,
           exitCode: undefined,
           restarts: 0,
         };

@@ -13,6 +13,13 @@ export interface LaunchOptions {
   bootTimeoutMs: number;
   /** Keep what was created when something fails (--retain). */
   retain?: boolean;
+  /**
+   * The caller's undo stack: what this call creates is registered there and the caller unwinds it (when later steps
+   * of the same command fail too). Without it, a failed launch undoes its own work.
+   */
+  undo?: UndoStack;
+  /** Called when a node's container has started (before its boot is waited for). */
+  onStarted?: (node: NodeSpec) => void;
   signal?: AbortSignal;
 }
 
@@ -21,7 +28,7 @@ export interface LaunchOptions {
  * Everything this call created is removed again when any step fails or the signal aborts, unless retain.
  */
 export async function launchNodes(engine: Engine, cluster: ClusterSettings, nodes: readonly NodeSpec[], options: LaunchOptions): Promise<NodeState[]> {
-  const undo = new UndoStack();
+  const undo = options.undo ?? new UndoStack();
   try {
     const network = await engine.ensureNetwork(cluster.network, { [LABELS.cluster]: cluster.name }, options.chooseSubnet);
     if (network.created) undo.push(`network ${network.name}`, () => engine.removeNetwork(network.name));
@@ -41,6 +48,7 @@ export async function launchNodes(engine: Engine, cluster: ClusterSettings, node
           }
           undo.push(`node ${node.name}`, () => engine.removeNode(node.name));
           await engine.startNode(node.name);
+          options.onStarted?.(node);
           await waitForNode(engine, node.name, { timeoutMs: options.bootTimeoutMs, signal, restartsBefore: 0, retained: options.retain === true });
           return (await engine.inspectNode(node.name))!;
         } catch (error) {
@@ -53,10 +61,10 @@ export async function launchNodes(engine: Engine, cluster: ClusterSettings, node
     const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected').map((result) => result.reason as unknown);
     const first = failures.find((reason) => !(reason instanceof RootletError && reason.code === 'interrupted') || options.signal?.aborted) ?? failures[0];
     if (failures.length > 0) throw first;
-    undo.clear();
+    if (!options.undo) undo.clear();
     return results.map((result) => (result as PromiseFulfilledResult<NodeState>).value);
   } catch (error) {
-    if (!options.retain) await undo.unwind();
+    if (!options.retain && !options.undo) await undo.unwind();
     throw error;
   }
 }

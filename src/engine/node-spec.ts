@@ -18,7 +18,8 @@ export interface PodmanCreateSpec {
   volumes: Array<{ Name: string; Dest: string; Options: string[] }>;
   cgroupns: { nsmode: 'private' };
   netns: { nsmode: 'bridge' };
-  Networks: Record<string, Record<string, never>>;
+  Networks: Record<string, { static_ips?: string[] }>;
+  hostadd?: string[];
   restart_policy: 'always';
   sysctl: Record<string, string>;
   portmappings: Array<{ host_ip: string; host_port: number; container_port: number; protocol: 'tcp' | 'udp' }>;
@@ -75,6 +76,7 @@ export function nodeContainerSpec(cluster: ClusterSettings, node: NodeSpec, engi
   const binds = [...(node.libModules === false ? [] : [{ source: '/lib/modules', target: '/lib/modules', readOnly: true }]), ...(node.mounts ?? [])];
   const nofile = node.nofileLimit !== undefined && node.nofileLimit < ENGINE_DEFAULT_NOFILE ? node.nofileLimit : undefined;
   const labels = nodeLabels(cluster, node);
+  const extraHosts = Object.entries(node.hosts ?? {}).map(([name, address]) => `${name}:${address}`);
   const sysctls = { 'net.ipv4.ip_forward': '1' };
   if (podman) {
     return {
@@ -97,7 +99,8 @@ export function nodeContainerSpec(cluster: ClusterSettings, node: NodeSpec, engi
         volumes: [{ Name: varVolumeName(node), Dest: '/var', Options: ['suid', 'exec', 'dev'] }],
         cgroupns: { nsmode: 'private' },
         netns: { nsmode: 'bridge' },
-        Networks: { [cluster.network]: {} },
+        Networks: { [cluster.network]: node.address === undefined ? {} : { static_ips: [node.address] } },
+        ...(extraHosts.length === 0 ? {} : { hostadd: extraHosts }),
         restart_policy: 'always',
         sysctl: sysctls,
         portmappings: node.ports.map((port) => ({
@@ -123,6 +126,7 @@ export function nodeContainerSpec(cluster: ClusterSettings, node: NodeSpec, engi
       Env: Object.entries(env).map(([name, value]) => `${name}=${value}`),
       Tty: true,
       ExposedPorts: Object.fromEntries(node.ports.map((port) => [portKey(port), {}])),
+      ...(node.address === undefined ? {} : { NetworkingConfig: { EndpointsConfig: { [cluster.network]: { IPAMConfig: { IPv4Address: node.address } } } } }),
       HostConfig: {
         Privileged: true,
         Tmpfs: { '/run': '', '/tmp': '' },
@@ -134,6 +138,7 @@ export function nodeContainerSpec(cluster: ClusterSettings, node: NodeSpec, engi
         PortBindings: Object.fromEntries(node.ports.map((port) => [portKey(port), [{ HostIp: port.hostAddress, HostPort: String(port.hostPort) }]])),
         ...(engine.rootless ? { Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }] } : {}),
         SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+        ...(extraHosts.length === 0 ? {} : { ExtraHosts: extraHosts }),
         Init: false,
         ...(nofile === undefined ? {} : { Ulimits: [{ Name: 'nofile', Soft: nofile, Hard: nofile }] }),
       },

@@ -50,6 +50,14 @@ export interface NodeSpec {
   nofileLimit?: number;
   /** False when the host has no /lib/modules (a kernel without module support): then nothing is mounted there. */
   libModules?: boolean;
+  /**
+   * A fixed IPv4 address on the cluster network. Fixed addresses survive restarts (the API server's certificate names
+   * the control plane's), and with `hosts` the nodes find each other without the engine's DNS, which Podman's CNI
+   * backend lacks unless the dnsname plugin is installed.
+   */
+  address?: string;
+  /** Names the node resolves through its /etc/hosts: name -> address. */
+  hosts?: Record<string, string>;
 }
 
 export interface ClusterSettings {

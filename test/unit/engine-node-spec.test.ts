@@ -42,6 +42,8 @@ const CONTROL_PLANE: NodeSpec = {
     { hostAddress: '127.0.0.1', hostPort: 8472, containerPort: 8472, protocol: 'udp' },
   ],
   nofileLimit: 20000,
+  address: '10.200.7.2',
+  hosts: { 'demo-control-plane': '10.200.7.2' },
 };
 
 const WORKER: NodeSpec = {
@@ -51,6 +53,7 @@ const WORKER: NodeSpec = {
   ports: [],
   env: { HTTP_PROXY: 'http://proxy:3128' },
   mounts: [{ source: '/home/alice/registry-certs', target: '/usr/local/share/ca-certificates/registry', readOnly: true }],
+  hosts: { 'demo-control-plane': '10.200.7.2' },
 };
 
 const ENGINES = { podman: PODMAN, docker: DOCKER } as const;
@@ -146,6 +149,20 @@ describe('nodeContainerSpec per engine', () => {
     expect(request.body.HostConfig.Init).toBe(false);
     expect(spec(WORKER, DOCKER).binds[0]).toBe('demo-worker-1-var:/var()');
     expect(Object.keys(spec(WORKER, DOCKER).env)).not.toContain('container');
+  });
+
+  it('gives a node its fixed address and /etc/hosts entries on both engines', () => {
+    const podman = nodeContainerSpec(CLUSTER, CONTROL_PLANE, PODMAN);
+    if (podman.api !== 'libpod') throw new Error('expected the libpod API');
+    expect(podman.body.Networks).toEqual({ 'rootlet-demo': { static_ips: ['10.200.7.2'] } });
+    expect(podman.body.hostadd).toEqual(['demo-control-plane:10.200.7.2']);
+    const docker = nodeContainerSpec(CLUSTER, CONTROL_PLANE, DOCKER);
+    if (docker.api !== 'docker') throw new Error('expected the Docker API');
+    expect(docker.body.NetworkingConfig).toEqual({ EndpointsConfig: { 'rootlet-demo': { IPAMConfig: { IPv4Address: '10.200.7.2' } } } });
+    expect(docker.body.HostConfig.ExtraHosts).toEqual(['demo-control-plane:10.200.7.2']);
+    // Without a fixed address the engine picks one.
+    const worker = nodeContainerSpec(CLUSTER, WORKER, DOCKER);
+    expect(worker.api === 'docker' && worker.body.NetworkingConfig).toBeUndefined();
   });
 
   it('refuses to publish etcd', () => {
