@@ -54,6 +54,97 @@ Exit status: 0 nothing failed, 2 usage error, 3 a check failed.`,
       }),
     );
 
+  const engineFlags = (command: Command) =>
+    command
+      .addOption(new Option('--engine <kind>', 'only this engine').choices(['podman', 'docker']))
+      .option('--engine-socket <path>', "the engine's API socket (default: CONTAINER_HOST, DOCKER_HOST, then the user's Podman and Docker sockets)")
+      .option('--allow-rootful', 'accept an engine running as root (it gives the cluster root on this host)');
+
+  engineFlags(
+    root
+      .command('up')
+      .description('create a rootless Kubernetes cluster on this host, or complete an existing one')
+      .option('-f, --file <path>', 'cluster file (YAML, apiVersion rootlet.dev/v1alpha1); flags override it')
+      .option('--name <name>', 'cluster name (default: rootlet)')
+      .option('--workers <n>', 'local worker nodes (default: 0)')
+      .addOption(new Option('--cni <name>', 'pod network (default: flannel)').choices(['flannel', 'antrea', 'none']))
+      .option('--cni-manifest <file>', 'apply this CNI manifest instead of downloading or rendering one (air-gapped hosts)')
+      .option('--image <ref>', "node image (default: rootlet's own, built from kindest/node)")
+      .option('--wait <duration>', 'how long to wait for every node and the system pods to be Ready, e.g. 90s, 5m (default: 5m)')
+      .option('--api-server-port <port>', 'host port of the API server (default: 6443 or the next free one)')
+      .option('--no-switch', 'do not make the cluster the current kubeconfig context')
+      .option('--skip-doctor', 'do not check the host first (cgroups, sub-ids, sysctls, devices, ports)')
+      .option('--retain', 'keep what was created when something fails, to look inside')
+      .option('--json', 'print one JSON document on stdout (progress stays on stderr)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  rootlet up                              one control-plane node, flannel, kubeconfig context rootlet-rootlet
+  rootlet up --name dev --workers 2       a control plane and two workers
+  rootlet up -f cluster.yaml --wait 10m
+  rootlet up --json --wait 5m > up.json   for CI: exit 1 with what is not ready when the wait times out
+
+Exit status: 0 ready, 1 failed (everything created is removed unless --retain), 2 usage, 3 host not ready, 4 engine, 130 interrupted.`,
+    )
+    .action((options: Record<string, unknown>) =>
+      run(async () => {
+        const { upCommand } = await import('./up.js');
+        return upCommand(options);
+      }),
+    );
+
+  engineFlags(
+    root
+      .command('down')
+      .description("remove a cluster's nodes, volumes, network and kubeconfig entries (idempotent)")
+      .option('--name <name>', 'cluster name (default: rootlet)')
+      .option('--all', 'every rootlet cluster of this user')
+      .option('--json', 'print one JSON document on stdout'),
+  ).action((options: Record<string, unknown>) =>
+    run(async () => {
+      const { downCommand } = await import('./down.js');
+      return downCommand(options);
+    }),
+  );
+
+  engineFlags(
+    root
+      .command('status')
+      .description('clusters, nodes, roles, ports, readiness, Kubernetes version and CNI')
+      .option('--name <name>', 'only this cluster')
+      .option('--json', 'print one JSON document on stdout'),
+  ).action((options: Record<string, unknown>) =>
+    run(async () => {
+      const { statusCommand } = await import('./status.js');
+      return statusCommand(options);
+    }),
+  );
+
+  engineFlags(root.command('ls').description('list the clusters, one line each').option('--json', 'print one JSON document on stdout')).action(
+    (options: Record<string, unknown>) =>
+      run(async () => {
+        const { statusCommand } = await import('./status.js');
+        return statusCommand(options, { list: true });
+      }),
+  );
+
+  engineFlags(
+    root
+      .command('kubeconfig')
+      .description("print the cluster's kubeconfig, or merge it into $KUBECONFIG or ~/.kube/config")
+      .option('--name <name>', 'cluster name (default: rootlet)')
+      .option('--print', 'print it on stdout (the default)')
+      .option('--merge', 'merge it into the first file of $KUBECONFIG, else ~/.kube/config (0600, under a lock)')
+      .option('--no-switch', 'with --merge: do not make it the current context'),
+  ).action((options: Record<string, unknown>) =>
+    run(async () => {
+      const { kubeconfigCommand } = await import('./kubeconfig.js');
+      return kubeconfigCommand(options);
+    }),
+  );
+
   return root;
 }
 

@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ExitCode, RootletError } from '../errors.js';
+import { ClusterName, CniName, type ClusterFile } from '../config/cluster-file.js';
+import { loadClusterFile } from '../config/load-cluster-file.js';
+import type { Host } from '../host/host.js';
+
+const integer = (min: number, max: number) => z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
+
+/** Flags that describe the cluster; they set no defaults (defaults < file < flags), and the merge validates the rest. */
+export const clusterFlags = z.object({
+  name: ClusterName.optional(),
+  workers: integer(0, 20).optional(),
+  cni: CniName.optional(),
+  // A path on the command line is relative to the working directory.
+  cniManifest: z
+    .string()
+    .min(1)
+    .transform((file) => path.resolve(file))
+    .optional(),
+  image: z.string().min(1).optional(),
+  wait: z.string().min(1).optional(),
+  apiServerPort: integer(1, 65535).optional(),
+});
+
+/** Which engine: the same flags as doctor's. */
+export const engineChoiceFlags = z.object({
+  engine: z.enum(['podman', 'docker']).optional(),
+  engineSocket: z.string().min(1).optional(),
+  allowRootful: z.boolean().default(false),
+});
+
+/** Reads and validates `-f FILE` through the host; a missing or unreadable file is a usage error. */
+export async function loadClusterFileFrom(host: Host, file: string): Promise<ClusterFile> {
+  const absolute = path.resolve(file);
+  let text: string;
+  try {
+    text = await host.readText(absolute);
+  } catch (error) {
+    throw new RootletError('cluster-file', `cannot read the cluster file ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      exitCode: ExitCode.usage,
+      hint: 'pass -f with the path of a cluster file (see README, "Cluster file")',
+    });
+  }
+  return loadClusterFile(absolute, text);
+}

@@ -1,0 +1,471 @@
+/**
+ * `rootlet up`: from a prepared host to a ready cluster, or from a partial cluster to the asked-for one. Each step
+ * registers the undo of what it creates; on failure the transcript is saved, then everything this run created is
+ * removed unless --retain.
+ */
+import { Listr, type ListrTask } from 'listr2';
+import { ExitCode, interrupted, RootletError } from '../errors.js';
+import type { ClusterOptions } from '../config/cluster-file.js';
+import { failed, runDoctor } from '../doctor/run.js';
+import { probeEngine } from '../engine/connect.js';
+import type { Engine } from '../engine/engine.js';
+import { engineUnreachable } from '../engine/errors.js';
+import { launchNodes } from '../engine/launch.js';
+import { defaultNodeImage, defaultNodeImageRecipe, ensureImage } from '../engine/node-image.js';
+import { chooseSubnet } from '../engine/subnet.js';
+import { LABELS, type NodeSpec, type NodeState } from '../engine/types.js';
+import { waitForNode } from '../engine/wait-node.js';
+import type { Host } from '../host/host.js';
+import { newBootstrapToken } from '../kube/bootstrap-token.js';
+import type { KubeClusterSpec, KubeNode } from '../kube/cluster-spec.js';
+import { cniPlan, type CniPlan } from '../kube/cni.js';
+import { renderInitConfig, renderJoinConfig } from '../kube/kubeadm-config.js';
+import { applyKubeadmPatches, kubeadmPatchesFor } from '../kube/kubeadm-patches.js';
+import { clusterKubeconfig, parseKubeconfig } from '../kube/kubeconfig.js';
+import {
+  applyManifest,
+  createJoinToken,
+  isInitialized,
+  isJoined,
+  kubeadmInit,
+  kubeadmJoin,
+  readAdminKubeconfig,
+  readCaCertHash,
+  readNodeFacts,
+  writeClusterRecord,
+  type NodeFacts,
+  type StepContext,
+} from '../kube/node-steps.js';
+import { Transcript } from '../kube/transcript.js';
+import { userNamespacedPods, type UserNamespacedPods } from '../kube/user-namespaces.js';
+import { UndoStack } from '../undo-stack.js';
+import { nodeAddress } from './addresses.js';
+import { pickApiServerPort } from './api-port.js';
+import { mergeIntoKubeconfig, kubeconfigTarget } from './kubeconfig-store.js';
+import { controlPlaneName, contextName, networkName, workerNames } from './names.js';
+import { waitUntilReady } from './readiness-wait.js';
+import { clusterRecord } from './record.js';
+import { engineOptions, requireRootless, type EngineChoice } from './engine-choice.js';
+import { saveLog } from './logs.js';
+import { listrOptions, type ProgressStyle } from './progress.js';
+
+/** How long a node may take to boot systemd. */
+const BOOT_TIMEOUT_MS = 120_000;
+
+export interface UpRequest {
+  host: Host;
+  cluster: ClusterOptions;
+  engine: EngineChoice;
+  skipDoctor: boolean;
+  retain: boolean;
+  /** Set the kubeconfig's current-context to the cluster (kind does). */
+  switchContext: boolean;
+  progress: ProgressStyle;
+  signal: AbortSignal;
+  env: Record<string, string | undefined>;
+}
+
+export interface UpNode {
+  name: string;
+  role: 'control-plane' | 'worker';
+  /** What this run did to it. */
+  action: 'created' | 'kept' | 'started';
+}
+
+export interface UpResult {
+  cluster: string;
+  engine: string;
+  image: string;
+  kubernetesVersion: string;
+  cni: string;
+  apiServer: string;
+  kubeconfig: string;
+  context: string;
+  nodes: UpNode[];
+  /** Notes for the user: CNI none, experimental CNI, skipped checks. */
+  notes: string[];
+  userNamespacedPods: { enabled: boolean; ready: boolean; reason: string };
+  /** Whether init ran in this invocation (false: the cluster existed). */
+  initialized: boolean;
+  seconds: number;
+  /** Where the time went, for CI logs and the benchmark (ms). */
+  timings: UpTimings;
+}
+
+export interface UpTimings {
+  /** From the process's start until every node this run created had started (undefined: none created). */
+  nodesStartedSinceProcessStart: number | undefined;
+  /** The nodes' own boot (systemd), from started to booted. */
+  nodeBoot: number;
+  /** Inside the nodes: kubeadm's and kubectl's own work. */
+  kubeTools: number;
+  total: number;
+}
+
+interface UpContext {
+  engine: Engine;
+  existing: NodeState[];
+  controlPlane: string;
+  workers: string[];
+  apiPort: number;
+  image: string;
+  launched: NodeState[];
+  facts: NodeFacts;
+  spec: KubeClusterSpec;
+  userns: UserNamespacedPods;
+  cni: CniPlan;
+  /** The init token, while this run holds one: local workers join with it. */
+  initToken: string | undefined;
+  initialized: boolean;
+  kubeconfigPath: string;
+  notes: string[];
+  nodes: UpNode[];
+  allStartedAt: number | undefined;
+  bootMs: number;
+}
+
+function kubeNodes(cluster: ClusterOptions, controlPlane: string, workers: readonly string[]): KubeNode[] {
+  const labels = cluster.nodes.labels;
+  const withLabels = (node: KubeNode): KubeNode => (Object.keys(labels).length === 0 ? node : { ...node, labels });
+  return [withLabels({ name: controlPlane, role: 'control-plane' }), ...workers.map((name) => withLabels({ name, role: 'worker' as const }))];
+}
+
+function kubeSpec(cluster: ClusterOptions, context: Pick<UpContext, 'controlPlane' | 'workers' | 'apiPort' | 'facts'>): KubeClusterSpec {
+  const { networking, kubernetes } = cluster;
+  return {
+    name: cluster.name,
+    kubernetesVersion: context.facts.kubernetesVersion,
+    podSubnet: networking.podSubnet,
+    serviceSubnet: networking.serviceSubnet,
+    apiServer: { hostPort: context.apiPort },
+    nodes: kubeNodes(cluster, context.controlPlane, context.workers),
+    hostAddresses: [networking.apiServerAddress],
+    featureGates: kubernetes.featureGates,
+    extraArgs: kubernetes.extraArgs,
+    kubeletPort: networking.kubeletPort,
+    ...(kubernetes.userNamespacedPods === undefined ? {} : { userNamespacedPods: kubernetes.userNamespacedPods }),
+    nodeIdCount: context.facts.idCount,
+  };
+}
+
+interface Placement {
+  address: string;
+  hosts: Record<string, string>;
+  libModules: boolean;
+  nofile: number | undefined;
+}
+
+function nodeSpec(cluster: ClusterOptions, name: string, role: NodeSpec['role'], apiPort: number, placement: Placement): NodeSpec {
+  const { address, hosts, libModules, nofile } = placement;
+  return {
+    name,
+    role,
+    hostId: 'local',
+    address,
+    hosts,
+    // The API server listens on the same port inside the node, so the address it advertises works from the host too.
+    ports: role === 'control-plane' ? [{ hostAddress: cluster.networking.apiServerAddress, hostPort: apiPort, containerPort: apiPort, protocol: 'tcp' }] : [],
+    libModules,
+    ...(nofile === undefined ? {} : { nofileLimit: nofile }),
+  };
+}
+
+/** The host's hard open-files limit, which the engine cannot raise for a rootless container. */
+async function hardNofile(host: Host): Promise<number | undefined> {
+  const limits = await host.readText('/proc/self/limits').catch(() => '');
+  const value = /^Max open files\s+\S+\s+(\d+)/m.exec(limits)?.[1];
+  return value === undefined ? undefined : Number(value);
+}
+
+export async function upCluster(request: UpRequest): Promise<UpResult> {
+  const started = Date.now();
+  const { host, cluster, signal } = request;
+  const undo = new UndoStack();
+  const transcript = new Transcript();
+  const step = (engine: Engine): StepContext => ({ shell: engine, transcript, signal });
+  const controlPlane = controlPlaneName(cluster.name);
+  const workers = workerNames(cluster.name, cluster.workers);
+
+  // Engine first: doctor reuses the probe, and a re-run must know which ports are already the cluster's own.
+  const connection = await probeEngine(host, engineOptions(request.engine, request.env));
+  const context = {
+    controlPlane,
+    workers,
+    notes: [],
+    nodes: [],
+    launched: [],
+    initToken: undefined,
+    initialized: false,
+    allStartedAt: undefined,
+    bootMs: 0,
+  } as unknown as UpContext;
+
+  const tasks: ListrTask<UpContext>[] = [
+    {
+      title: request.skipDoctor ? 'Host checks skipped (--skip-doctor)' : 'Check this host (rootlet doctor)',
+      task: async (ctx, task) => {
+        const all = connection.engine ? await connection.engine.listNodes() : [];
+        ctx.existing = all.filter((node) => node.cluster === cluster.name);
+        const others = all.filter((node) => node.cluster !== cluster.name);
+        const ownPort = ctx.existing.find((node) => node.role === 'control-plane')?.ports[0]?.hostPort;
+        if (request.skipDoctor) {
+          ctx.notes.push('host checks were skipped (--skip-doctor): cgroups, sub-ids, sysctls, devices and ports were not checked');
+        } else {
+          const report = await runDoctor(host, {
+            cni: cluster.cni.name,
+            probe: connection,
+            allowRootful: request.engine.allowRootful,
+            // The cluster's own published port is not a conflict on a re-run.
+            ports:
+              ownPort === undefined && cluster.networking.apiServerPort !== undefined
+                ? [{ port: cluster.networking.apiServerPort, protocol: 'tcp', purpose: 'API server' }]
+                : [],
+          });
+          if (failed(report)) {
+            const failing = report.findings.filter((finding) => finding.status === 'fail');
+            throw new RootletError('host-not-ready', `this host is not ready: ${failing.map((finding) => `${finding.id} (${finding.summary})`).join('; ')}`, {
+              exitCode: ExitCode.hostNotReady,
+              hint: 'run `rootlet doctor` for the remedies (`--fix-script` writes them as a script), or pass --skip-doctor to try anyway',
+            });
+          }
+          task.title = 'Host checks passed';
+        }
+        if (!connection.engine) throw engineUnreachable(connection.attempts);
+        ctx.engine = requireRootless(connection.engine, request.engine);
+        ctx.apiPort = ownPort ?? (await pickApiServerPort(cluster.networking.apiServerAddress, cluster.networking.apiServerPort, others));
+        if (ownPort !== undefined && cluster.networking.apiServerPort !== undefined && cluster.networking.apiServerPort !== ownPort)
+          throw new RootletError(
+            'api-port-changed',
+            `cluster ${cluster.name} publishes its API server on port ${ownPort}, not ${cluster.networking.apiServerPort}`,
+            {
+              exitCode: ExitCode.usage,
+              hint: `leave --api-server-port out, or \`rootlet down --name ${cluster.name}\` first`,
+            },
+          );
+        if (ctx.existing.length > 0 && !ctx.existing.some((node) => node.role === 'control-plane'))
+          throw new RootletError('no-control-plane', `cluster ${cluster.name} has nodes but no control plane`, {
+            hint: `remove what is left with \`rootlet down --name ${cluster.name}\`, then run up again`,
+          });
+      },
+    },
+    {
+      title: 'Node image',
+      task: async (ctx, task) => {
+        ctx.image = cluster.image ?? defaultNodeImage();
+        const recipe = cluster.image === undefined ? await defaultNodeImageRecipe() : undefined;
+        const outcome = await ensureImage(ctx.engine, ctx.image, recipe, { signal, onProgress: (line) => (task.output = line) });
+        task.title = `Node image ${ctx.image} (${outcome})`;
+      },
+    },
+    {
+      title: 'Create and boot the nodes',
+      task: async (ctx, task) => {
+        const existing = new Map(ctx.existing.map((node) => [node.name, node]));
+        const libModules = (await host.stat('/lib/modules').catch(() => undefined))?.type === 'directory';
+        const nofile = await hardNofile(host);
+        const taken = [cluster.networking.podSubnet, cluster.networking.serviceSubnet];
+        const network = await ctx.engine.ensureNetwork(networkName(cluster.name), { [LABELS.cluster]: cluster.name }, (inUse) =>
+          chooseSubnet(cluster.name, [...inUse, ...taken]),
+        );
+        if (network.created) undo.push(`network ${network.name}`, () => ctx.engine.removeNetwork(network.name));
+        // Every node finds the control plane through its /etc/hosts, at the address it keeps across restarts.
+        const hosts = { [controlPlane]: existing.get(controlPlane)?.address ?? nodeAddress(network.subnet, 0) };
+        const placement = (index: number): Placement => ({ address: nodeAddress(network.subnet, index), hosts, libModules, nofile });
+        const wanted = [
+          nodeSpec(cluster, controlPlane, 'control-plane', ctx.apiPort, placement(0)),
+          ...workers.map((name, index) => nodeSpec(cluster, name, 'worker', ctx.apiPort, placement(index + 1))),
+        ];
+        const missing = wanted.filter((node) => !existing.has(node.name));
+        // Nodes of this cluster that are stopped (a reboot without the engine's restart service) are started again.
+        for (const node of wanted.filter(
+          (wantedNode) => existing.get(wantedNode.name)?.status !== undefined && existing.get(wantedNode.name)?.status !== 'running',
+        )) {
+          await ctx.engine.startNode(node.name);
+          await waitForNode(ctx.engine, node.name, { timeoutMs: BOOT_TIMEOUT_MS, signal, restartsBefore: existing.get(node.name)!.restarts });
+          ctx.nodes.push({ name: node.name, role: node.role, action: 'started' });
+        }
+        for (const node of wanted.filter((wantedNode) => existing.get(wantedNode.name)?.status === 'running'))
+          ctx.nodes.push({ name: node.name, role: node.role, action: 'kept' });
+        if (missing.length > 0) {
+          let started = 0;
+          const onStarted = () => {
+            if (++started === missing.length) ctx.allStartedAt = performance.now();
+          };
+          ctx.launched = await launchNodes(ctx.engine, { name: cluster.name, image: ctx.image, network: networkName(cluster.name) }, missing, {
+            chooseSubnet: () => network.subnet,
+            bootTimeoutMs: BOOT_TIMEOUT_MS,
+            signal,
+            undo,
+            retain: request.retain,
+            onStarted,
+          });
+          ctx.bootMs = performance.now() - ctx.allStartedAt!;
+          for (const node of missing) ctx.nodes.push({ name: node.name, role: node.role, action: 'created' });
+        }
+        const extra = ctx.existing.filter((node) => node.role === 'worker' && !workers.includes(node.name)).map((node) => node.name);
+        if (extra.length > 0) ctx.notes.push(`kept ${extra.join(', ')}: more workers than asked for are not removed (rootlet down removes the cluster)`);
+        task.title = missing.length === 0 ? 'Nodes are running' : `Created ${missing.map((node) => node.name).join(', ')}`;
+      },
+    },
+    {
+      title: 'Initialize the control plane (kubeadm init)',
+      task: async (ctx, task) => {
+        ctx.facts = await readNodeFacts(step(ctx.engine), controlPlane);
+        ctx.spec = kubeSpec(cluster, ctx);
+        ctx.userns = userNamespacedPods(ctx.spec);
+        const manifestPath = cluster.cni.manifest;
+        ctx.cni = cniPlan({
+          cni: cluster.cni.name,
+          ...(manifestPath === undefined ? {} : { manifest: { path: manifestPath, text: await readManifest(host, manifestPath) } }),
+          podSubnet: cluster.networking.podSubnet,
+          ...(cluster.networking.vxlanPort === undefined ? {} : { vxlanPort: cluster.networking.vxlanPort }),
+          kubernetesVersion: ctx.facts.kubernetesVersion,
+        });
+        ctx.notes.push(...ctx.cni.notes);
+        if (await isInitialized(step(ctx.engine), controlPlane)) {
+          task.title = 'Control plane already initialized (kept)';
+          return;
+        }
+        ctx.initToken = newBootstrapToken();
+        const config = applyKubeadmPatches(
+          renderInitConfig(ctx.spec, ctx.spec.nodes[0]!, { bootstrapToken: ctx.initToken }),
+          kubeadmPatchesFor('init', cluster.kubernetes.kubeadmConfigPatches),
+        );
+        await kubeadmInit(step(ctx.engine), controlPlane, config);
+        ctx.initialized = true;
+        task.title = `Control plane initialized (Kubernetes ${ctx.facts.kubernetesVersion})`;
+      },
+    },
+    {
+      title: 'Install the CNI',
+      skip: (ctx) => (ctx.cni.manifest === undefined ? `No CNI (--cni none): the nodes stay NotReady until you install one` : false),
+      task: async (ctx, task) => {
+        await applyManifest(step(ctx.engine), controlPlane, ctx.cni.manifest!, `the ${ctx.cni.name} manifest`);
+        task.title = `CNI ${ctx.cni.name} applied (${ctx.cni.source === 'file' ? 'from --cni-manifest' : 'rendered by rootlet'})`;
+      },
+    },
+    {
+      title: 'Join the workers',
+      skip: () => (workers.length === 0 ? 'No workers' : false),
+      task: async (ctx, task) => {
+        const steps = step(ctx.engine);
+        const pending: string[] = [];
+        for (const worker of workers) if (!(await isJoined(steps, worker))) pending.push(worker);
+        if (pending.length === 0) {
+          task.title = 'Workers already joined';
+          return;
+        }
+        const caHash = await readCaCertHash(steps, controlPlane);
+        const token = ctx.initToken ?? (await createJoinToken(steps, controlPlane));
+        // Concurrently; every join settles (and deletes its config file) before a failure unwinds anything.
+        const results = await Promise.allSettled(
+          pending.map(async (worker) => {
+            const node = ctx.spec.nodes.find((candidate) => candidate.name === worker)!;
+            const config = applyKubeadmPatches(
+              renderJoinConfig(ctx.spec, node, { bootstrapToken: token, caCertHash: caHash }),
+              kubeadmPatchesFor('join', cluster.kubernetes.kubeadmConfigPatches),
+            );
+            await kubeadmJoin(steps, worker, config);
+            task.output = `${worker} joined`;
+          }),
+        );
+        const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        if (failure) throw failure.reason;
+        task.title = `Joined ${pending.join(', ')}`;
+      },
+    },
+    {
+      title: 'Wait for the cluster to be ready',
+      task: async (ctx, task) => {
+        // The init token is no longer needed: it expires on its own, but nothing keeps it in memory either.
+        ctx.initToken = undefined;
+        await writeClusterRecord(step(ctx.engine), controlPlane, clusterRecord(cluster, ctx));
+        await waitUntilReady(step(ctx.engine), controlPlane, {
+          nodes: [controlPlane, ...workers],
+          cniDaemonSets: ctx.cni.daemonSets,
+          requireReady: ctx.cni.manifest !== undefined,
+          timeoutMs: cluster.waitMs,
+          signal,
+          onStatus: (line) => (task.output = line),
+        });
+        task.title = ctx.cni.manifest === undefined ? 'Nodes registered (NotReady until a CNI is installed)' : 'Cluster ready';
+      },
+    },
+    {
+      title: 'Kubeconfig',
+      task: async (ctx, task) => {
+        const admin = parseKubeconfig(await readAdminKubeconfig(step(ctx.engine), controlPlane), `${controlPlane}:/etc/kubernetes/admin.conf`);
+        const entry = clusterKubeconfig(admin, {
+          clusterName: cluster.name,
+          server: `https://${hostForUrl(cluster.networking.apiServerAddress)}:${ctx.apiPort}`,
+        });
+        ctx.kubeconfigPath = await kubeconfigTarget(host, request.env);
+        await mergeIntoKubeconfig(host, ctx.kubeconfigPath, entry, { switchContext: request.switchContext });
+        task.title = `Kubeconfig: context ${contextName(cluster.name)} in ${ctx.kubeconfigPath}`;
+      },
+    },
+  ];
+
+  try {
+    await new Listr<UpContext>(tasks, { ...listrOptions(request.progress), ctx: context }).run();
+    signal.throwIfAborted();
+  } catch (thrown) {
+    const error = signal.aborted && !(thrown instanceof RootletError && thrown.exitCode === ExitCode.interrupted) ? interrupted(thrown) : thrown;
+    throw await failUp(error, { request, undo, transcript, context });
+  }
+  return {
+    cluster: cluster.name,
+    engine: `${context.engine.info.kind} ${context.engine.info.version}`,
+    image: context.image,
+    kubernetesVersion: context.facts.kubernetesVersion,
+    cni: context.cni.name,
+    apiServer: `https://${hostForUrl(cluster.networking.apiServerAddress)}:${context.apiPort}`,
+    kubeconfig: context.kubeconfigPath,
+    context: contextName(cluster.name),
+    nodes: context.nodes,
+    notes: context.notes,
+    userNamespacedPods: { enabled: context.userns.enabled, ready: context.userns.ready, reason: context.userns.reason },
+    initialized: context.initialized,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    timings: {
+      nodesStartedSinceProcessStart: context.allStartedAt === undefined ? undefined : Math.round(context.allStartedAt),
+      nodeBoot: Math.round(context.bootMs),
+      kubeTools: transcript.msIn(['kubeadm', 'kubectl']),
+      total: Date.now() - started,
+    },
+  };
+}
+
+async function readManifest(host: Host, file: string): Promise<string> {
+  try {
+    return await host.readText(file);
+  } catch (error) {
+    throw new RootletError('cni-manifest', `cannot read the CNI manifest ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      exitCode: ExitCode.usage,
+      hint: 'give --cni-manifest a readable file',
+    });
+  }
+}
+
+function hostForUrl(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+/** Saves the transcript and the nodes' consoles, undoes this run's work unless --retain, and says where the log is. */
+async function failUp(
+  error: unknown,
+  { request, undo, transcript, context }: { request: UpRequest; undo: UndoStack; transcript: Transcript; context: Partial<UpContext> },
+): Promise<unknown> {
+  const logPath = await saveLog(request.host, request.env, request.cluster.name, 'up', transcript, context.engine, [
+    controlPlaneName(request.cluster.name),
+    ...workerNames(request.cluster.name, request.cluster.workers),
+  ]).catch(() => undefined);
+  const created = undo.size > 0;
+  const leftovers = request.retain ? [] : await undo.unwind();
+  if (!(error instanceof RootletError)) return error;
+  const where = logPath ? `log: ${logPath}` : undefined;
+  const kept = request.retain && created ? `kept for inspection (--retain): rootlet down --name ${request.cluster.name} removes it` : undefined;
+  const notRemoved = leftovers.length > 0 ? `could not remove: ${leftovers.join('; ')}` : undefined;
+  const hint = [error.hint, where, kept, notRemoved].filter((part) => part !== undefined).join('; ');
+  return new RootletError(error.code, error.message, { exitCode: error.exitCode, hint, cause: error });
+}

@@ -1,0 +1,186 @@
+/**
+ * The steps rootlet runs inside its nodes: kubeadm init and join, tokens, the CNI, the readiness queries and the
+ * admin kubeconfig. Secrets reach a node only as files through the engine's archive API (deleted after use) or on
+ * stdin, and come back only on stdout: never in an argv, on the host or in the node.
+ */
+import { ExitCode, interrupted, isAbort, RootletError } from '../errors.js';
+import type { Engine } from '../engine/engine.js';
+import type { ExecOptions, ExecResult } from '../engine/types.js';
+import { BOOTSTRAP_TOKEN_PATTERN, caCertHash } from './bootstrap-token.js';
+import type { Transcript } from './transcript.js';
+
+/** The part of an engine the steps use: run and copy inside a node. */
+export type NodeShell = Pick<Engine, 'exec' | 'copyIn' | 'copyOut'>;
+
+/** Where configurations go in the node: /kind exists in kindest/node, and it is not a tmpfs (Docker's archive API skips those). */
+export const INIT_CONFIG_PATH = '/kind/rootlet-init.yaml';
+export const JOIN_CONFIG_PATH = '/kind/rootlet-join.yaml';
+/** What rootlet remembers about a cluster, in its control-plane node's persistent filesystem; no secrets. */
+export const CLUSTER_RECORD_PATH = '/kind/rootlet-cluster.json';
+export const ADMIN_CONF_PATH = '/etc/kubernetes/admin.conf';
+const KUBELET_CONF_PATH = '/etc/kubernetes/kubelet.conf';
+const CA_CERT_PATH = '/etc/kubernetes/pki/ca.crt';
+/** kind's node images carry the Kubernetes version here. */
+const VERSION_PATH = '/kind/version';
+
+/** A join token made for one `up` or `join`: minutes, not kubeadm's default day. */
+export const JOIN_TOKEN_TTL = '15m';
+
+export interface StepContext {
+  shell: NodeShell;
+  transcript: Transcript;
+  signal?: AbortSignal | undefined;
+}
+
+function lastLines(result: ExecResult, count = 3): string {
+  const text = `${result.stderr}\n${result.stdout}`
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  return text.slice(-count).join(' | ') || `exit code ${result.exitCode}`;
+}
+
+/** Runs argv in the node and records it; `quiet` keeps stdout (a secret) out of the transcript. */
+async function run(ctx: StepContext, node: string, argv: readonly string[], options: ExecOptions & { quiet?: boolean } = {}): Promise<ExecResult> {
+  const { quiet, ...execOptions } = options;
+  const started = performance.now();
+  try {
+    const result = await ctx.shell.exec(node, argv, { ...execOptions, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    ctx.transcript.record(node, argv, result.exitCode, `${quiet ? '' : result.stdout}${result.stderr}`, Math.round(performance.now() - started));
+    return result;
+  } catch (error) {
+    if (isAbort(error) || ctx.signal?.aborted) throw interrupted(error);
+    throw error;
+  }
+}
+
+async function fileExists(ctx: StepContext, node: string, path: string): Promise<boolean> {
+  return (await run(ctx, node, ['test', '-f', path])).exitCode === 0;
+}
+
+async function removeFile(ctx: StepContext, node: string, path: string): Promise<void> {
+  await run(ctx, node, ['rm', '-f', path]).catch(() => undefined);
+}
+
+export interface NodeFacts {
+  kubernetesVersion: string;
+  /** How many ids the node's user namespace maps (the sum of its uid_map's counts). */
+  idCount: number;
+}
+
+/** What the renderers need to know about the node image and the node's user namespace. */
+export async function readNodeFacts(ctx: StepContext, node: string): Promise<NodeFacts> {
+  const version = await run(ctx, node, ['cat', VERSION_PATH]);
+  const kubernetesVersion = version.stdout.trim();
+  if (version.exitCode !== 0 || kubernetesVersion === '')
+    throw new RootletError('node-image', `node ${node} has no ${VERSION_PATH}: its image is not a kind-style node image`, {
+      exitCode: ExitCode.usage,
+      hint: 'use rootlet’s default node image, or a kindest/node image (--image)',
+    });
+  const uidMap = await run(ctx, node, ['cat', '/proc/self/uid_map']);
+  const idCount = uidMap.stdout
+    .split('\n')
+    .map((line) => Number(line.trim().split(/\s+/)[2]))
+    .filter((count) => Number.isFinite(count))
+    .reduce((sum, count) => sum + count, 0);
+  // flannel takes the MTU from the node's interface itself (its Backend MTU is only an override).
+  return { kubernetesVersion, idCount };
+}
+
+export async function isInitialized(ctx: StepContext, controlPlane: string): Promise<boolean> {
+  return fileExists(ctx, controlPlane, ADMIN_CONF_PATH);
+}
+
+export async function isJoined(ctx: StepContext, worker: string): Promise<boolean> {
+  return fileExists(ctx, worker, KUBELET_CONF_PATH);
+}
+
+/** Copies a configuration holding a secret in (owner-only), runs kubeadm on it, and deletes it whatever happened. */
+async function withConfigFile<T>(ctx: StepContext, node: string, path: string, config: string, body: () => Promise<T>): Promise<T> {
+  await ctx.shell.copyIn(node, path, config, 0o600);
+  try {
+    return await body();
+  } finally {
+    await removeFile(ctx, node, path);
+  }
+}
+
+/** `kubeadm init` with the rendered configuration; --skip-token-print keeps the token out of its output. */
+export async function kubeadmInit(ctx: StepContext, controlPlane: string, config: string): Promise<void> {
+  const result = await withConfigFile(ctx, controlPlane, INIT_CONFIG_PATH, config, () =>
+    run(ctx, controlPlane, ['kubeadm', 'init', '--config', INIT_CONFIG_PATH, '--skip-token-print', '--v=1']),
+  );
+  if (result.exitCode !== 0)
+    throw new RootletError('kubeadm-init', `kubeadm init failed on ${controlPlane}: ${lastLines(result)}`, {
+      hint: 'the log named below has kubeadm’s whole output; `rootlet up --retain` keeps the node to look inside',
+    });
+}
+
+/** A fresh join token from the control plane, read from stdout (never logged). */
+export async function createJoinToken(ctx: StepContext, controlPlane: string): Promise<string> {
+  const result = await run(ctx, controlPlane, ['kubeadm', 'token', 'create', '--ttl', JOIN_TOKEN_TTL, '--description', 'rootlet: one join'], {
+    quiet: true,
+  });
+  const token = result.stdout.trim();
+  if (result.exitCode !== 0 || !BOOTSTRAP_TOKEN_PATTERN.test(token))
+    throw new RootletError(
+      'join-token',
+      `kubeadm token create failed on ${controlPlane}: ${result.exitCode === 0 ? 'no token in its answer' : lastLines(result)}`,
+      {
+        hint: 'is the API server up? `rootlet status` shows the control plane',
+      },
+    );
+  return token;
+}
+
+/** The discovery pin for joins: the hash of the cluster CA's public key, computed here, not trusted from the node. */
+export async function readCaCertHash(ctx: StepContext, controlPlane: string): Promise<string> {
+  const pem = await ctx.shell.copyOut(controlPlane, CA_CERT_PATH);
+  return caCertHash(pem.toString('utf8'));
+}
+
+export async function kubeadmJoin(ctx: StepContext, worker: string, config: string): Promise<void> {
+  const result = await withConfigFile(ctx, worker, JOIN_CONFIG_PATH, config, () =>
+    run(ctx, worker, ['kubeadm', 'join', '--config', JOIN_CONFIG_PATH, '--v=1']),
+  );
+  if (result.exitCode !== 0)
+    throw new RootletError('kubeadm-join', `kubeadm join failed on ${worker}: ${lastLines(result)}`, {
+      hint: 'the log named below has kubeadm’s whole output; re-running `rootlet up` retries the join',
+    });
+}
+
+/** `kubectl apply -f -` on the control plane, the manifest on stdin. */
+export async function applyManifest(ctx: StepContext, controlPlane: string, manifest: string, what: string): Promise<void> {
+  const result = await run(ctx, controlPlane, ['kubectl', 'apply', '-f', '-'], { stdin: manifest });
+  if (result.exitCode !== 0)
+    throw new RootletError('kubectl-apply', `applying ${what} failed on ${controlPlane}: ${lastLines(result)}`, {
+      hint: 'check the manifest (--cni-manifest) or the API server (`rootlet status`)',
+    });
+}
+
+/** `kubectl get RESOURCE -o json` on the control plane, parsed; undefined when kubectl fails (an API server still starting). */
+export async function kubectlGet(ctx: StepContext, controlPlane: string, args: readonly string[]): Promise<unknown> {
+  const result = await run(ctx, controlPlane, ['kubectl', 'get', ...args, '-o', 'json'], { quiet: true });
+  if (result.exitCode !== 0) return undefined;
+  try {
+    return JSON.parse(result.stdout) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readAdminKubeconfig(ctx: StepContext, controlPlane: string): Promise<string> {
+  return (await ctx.shell.copyOut(controlPlane, ADMIN_CONF_PATH)).toString('utf8');
+}
+
+export async function writeClusterRecord(ctx: StepContext, controlPlane: string, record: object): Promise<void> {
+  await ctx.shell.copyIn(controlPlane, CLUSTER_RECORD_PATH, `${JSON.stringify(record, null, 2)}\n`, 0o644);
+}
+
+export async function readClusterRecord(shell: NodeShell, controlPlane: string): Promise<unknown> {
+  try {
+    return JSON.parse((await shell.copyOut(controlPlane, CLUSTER_RECORD_PATH)).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
