@@ -5,7 +5,11 @@ import { packArchive, type ArchiveEntry } from '../../src/engine/archive.js';
 import type { Engine } from '../../src/engine/engine.js';
 
 const DIR = path.resolve(import.meta.dirname, '../node-image');
-/** busybox applets the stand-in's scripts and the tests use. */
+/** test/node-image/lib: what the stand-in kubeadm, kubectl and API server share. */
+const LIB_FILES = ['common.sh', 'yaml.awk', 'kubeadm-config.awk', 'kubectl-apply.awk', 'kubectl-get.awk'];
+/** The stand-in API server's handlers (busybox httpd CGI). */
+const CGI_SCRIPTS = ['healthz', 'cluster-info', 'register'];
+/** busybox applets the stand-in's scripts and the tests use (nslookup, ps and kill: for looking into a node). */
 const APPLETS = [
   'sh',
   'sleep',
@@ -33,6 +37,27 @@ const APPLETS = [
   'ulimit',
   'sysctl',
   'sha256sum',
+  'awk',
+  'sed',
+  'cut',
+  'tr',
+  'httpd',
+  'setsid',
+  'date',
+  'base64',
+  'sort',
+  'tail',
+  'timeout',
+  'mktemp',
+  'mv',
+  'cp',
+  'chmod',
+  'basename',
+  'dirname',
+  'uname',
+  'nslookup',
+  'kill',
+  'ps',
 ];
 
 /**
@@ -63,13 +88,33 @@ export async function standinContext(): Promise<{ context: Buffer; tag: string }
     'lib',
     'lib/modules',
     'kind',
+    'usr/local/lib',
+    'usr/local/lib/standin',
+    'usr/local/lib/standin/www',
+    'usr/local/lib/standin/www/cgi-bin',
+    'usr/local/share',
+    'usr/local/share/standin',
+    'usr/local/share/standin/pki',
+  ];
+  // Image path <- file under test/node-image, with its mode.
+  const files: Array<[string, string, number]> = [
+    ['sbin/init', 'init', 0o755],
+    ['usr/bin/systemctl', 'systemctl', 0o755],
+    ['usr/bin/kubeadm', 'kubeadm', 0o755],
+    ['usr/bin/kubectl', 'kubectl', 0o755],
+    ['usr/local/lib/standin/apiserver', 'apiserver', 0o755],
+    ...LIB_FILES.map((name): [string, string, number] => [`usr/local/lib/standin/${name}`, `lib/${name}`, 0o644]),
+    ...CGI_SCRIPTS.map((name): [string, string, number] => [`usr/local/lib/standin/www/cgi-bin/${name}`, `www/cgi-bin/${name}`, 0o755]),
+    ['usr/local/share/standin/pki/ca.crt', 'pki/ca.crt', 0o644],
+    ['usr/local/share/standin/pki/ca.sha256', 'pki/ca.sha256', 0o644],
   ];
   const rootfs: ArchiveEntry[] = [
     ...dirs.map((name) => ({ type: 'directory' as const, name: `${name}/`, mode: name === 'tmp' ? 0o1777 : 0o755 })),
     { name: 'bin/busybox', content: busybox, mode: 0o755 },
     ...APPLETS.map((applet) => ({ type: 'symlink' as const, name: `bin/${applet}`, target: 'busybox' })),
-    { name: 'sbin/init', content: await script('init'), mode: 0o755 },
-    { name: 'usr/bin/systemctl', content: await script('systemctl'), mode: 0o755 },
+    ...(await Promise.all(files.map(async ([name, source, mode]) => ({ name, content: await script(source), mode })))),
+    // kindest/node carries its Kubernetes version here.
+    { name: 'kind/version', content: 'v1.37.0\n' },
     { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
     { name: 'etc/group', content: 'root:x:0:\n' },
   ];
