@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import Docker from 'dockerode';
 import { HostFileError, type Host } from '../host/host.js';
 import { dial, DockerApiEngine } from './docker-api.js';
@@ -75,14 +76,27 @@ export async function connectEngine(host: Host, options: ConnectOptions = {}): P
 }
 
 async function identify(probe: Docker, client: Docker, candidate: SocketCandidate): Promise<Engine> {
-  const version = (await probe.version()) as { Components?: Array<{ Name?: string }> };
-  const kind: EngineKind = (version.Components ?? []).some((component) => /podman/i.test(component.Name ?? '')) ? 'podman' : 'docker';
+  const kind = await engineKind(probe);
   if (kind === 'podman') {
     // Podman 4's compat /info does not say whether it is rootless; its libpod endpoint does.
     const info = await dial<PodmanInfo>(probe, { method: 'GET', path: '/v4.0.0/libpod/info' });
     return new DockerApiEngine(client, podmanEngineInfo(info, candidate.path));
   }
   return new DockerApiEngine(client, dockerEngineInfo((await probe.info()) as DockerInfo, candidate.path));
+}
+
+/**
+ * Podman or Docker, from the headers of `/_ping`: Podman answers with Libpod-Api-Version. `/version` says the same in
+ * its body but costs Podman 4.3 half a second (it gathers host information), on every command that needs an engine.
+ */
+async function engineKind(probe: Docker): Promise<EngineKind> {
+  const response = await new Promise<IncomingMessage>((resolve, reject) =>
+    probe.modem.dial({ path: '/_ping', method: 'GET', isStream: true, statusCodes: { 200: true } }, (error: Error | null, stream: unknown) =>
+      error ? reject(error) : resolve(stream as IncomingMessage),
+    ),
+  );
+  response.resume();
+  return response.headers['libpod-api-version'] === undefined ? 'docker' : 'podman';
 }
 
 function transportProblem(error: unknown): string {
