@@ -41,6 +41,13 @@ export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
  */
 export const BOOTSTRAP_TOKEN_TTL = '30m';
 
+/**
+ * How long a join keeps retrying discovery. kubeadm retries every 5 s for 5 minutes when the API server cannot be
+ * reached or the token id is unknown (an expired token looks like that); 2 minutes is plenty for an API server that
+ * `up` has just seen healthy, and a bad token fails in minutes, not five.
+ */
+export const JOIN_DISCOVERY_TIMEOUT = '2m0s';
+
 export interface InitSecrets {
   /** From newBootstrapToken(); never logged. */
   bootstrapToken: string;
@@ -338,6 +345,7 @@ export function renderJoinConfig(spec: KubeClusterSpec, node: KubeNode, join: Jo
       },
     },
     skipPhases: ['preflight'],
+    timeouts: { discovery: JOIN_DISCOVERY_TIMEOUT },
   };
   return yamlStream([
     yamlDocument(config, [

@@ -75,6 +75,8 @@ export interface JoinConfiguration {
   nodeRegistration: NodeRegistrationOptions;
   discovery: { bootstrapToken: BootstrapTokenDiscovery };
   skipPhases?: string[];
+  /** v1beta4: Go durations, like "2m0s". */
+  timeouts?: { discovery?: string };
 }
 
 export interface KubeletConfiguration {
