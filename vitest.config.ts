@@ -14,6 +14,11 @@ export default defineConfig({
       },
       // Real rootless Podman and Docker, provisioned by scripts/engines/provision.sh.
       { extends: true, test: { name: 'engine', include: ['test/engine/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000 } },
+      // The built CLI end to end: `up`, `status`, `kubeconfig`, `down` on real engines with the stand-in node image.
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: ['test/support/build.ts'], testTimeout: 180_000, hookTimeout: 240_000 },
+      },
     ],
   },
 });

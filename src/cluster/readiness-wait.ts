@@ -29,7 +29,7 @@ export async function waitUntilReady(ctx: StepContext, controlPlane: string, opt
         options.onStatus?.('waiting for the API server');
       }
       if (Date.now() >= deadline) break;
-      await sleep(Math.min(options.intervalMs ?? 1000, Math.max(0, deadline - Date.now())), undefined, { signal: options.signal });
+      await sleep(Math.min(options.intervalMs ?? 300, Math.max(0, deadline - Date.now())), undefined, { signal: options.signal });
     }
   } catch (error) {
     if (isAbort(error) || options.signal.aborted) throw interrupted(error);

@@ -31,6 +31,7 @@ import {
   kubeadmJoin,
   readAdminKubeconfig,
   readCaCertHash,
+  readClusterRecord,
   readNodeFacts,
   writeClusterRecord,
   type NodeFacts,
@@ -44,7 +45,7 @@ import { pickApiServerPort } from './api-port.js';
 import { mergeIntoKubeconfig, kubeconfigTarget } from './kubeconfig-store.js';
 import { controlPlaneName, contextName, networkName, workerNames } from './names.js';
 import { waitUntilReady } from './readiness-wait.js';
-import { clusterRecord } from './record.js';
+import { ClusterRecord, clusterRecord } from './record.js';
 import { engineOptions, requireRootless, type EngineChoice } from './engine-choice.js';
 import { saveLog } from './logs.js';
 import { listrOptions, type ProgressStyle } from './progress.js';
@@ -310,7 +311,13 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
     {
       title: 'Initialize the control plane (kubeadm init)',
       task: async (ctx, task) => {
-        ctx.facts = await readNodeFacts(step(ctx.engine), controlPlane);
+        const [facts, adminConf, recorded] = await Promise.all([
+          readNodeFacts(step(ctx.engine), controlPlane),
+          isInitialized(step(ctx.engine), controlPlane),
+          readClusterRecord(ctx.engine, controlPlane),
+        ]);
+        const record = ClusterRecord.safeParse(recorded);
+        ctx.facts = facts;
         ctx.spec = kubeSpec(cluster, ctx);
         ctx.userns = userNamespacedPods(ctx.spec);
         const manifestPath = cluster.cni.manifest;
@@ -322,10 +329,20 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
           kubernetesVersion: ctx.facts.kubernetesVersion,
         });
         ctx.notes.push(...ctx.cni.notes);
-        if (await isInitialized(step(ctx.engine), controlPlane)) {
+        // The record is written once init has finished: admin.conf alone may be left by an init that failed later on.
+        if (record.success) {
+          if (record.data.cni !== cluster.cni.name)
+            throw new RootletError('cni-changed', `cluster ${cluster.name} runs ${record.data.cni}, not ${cluster.cni.name}`, {
+              exitCode: ExitCode.usage,
+              hint: `leave --cni out, or \`rootlet down --name ${cluster.name}\` and create it again`,
+            });
           task.title = 'Control plane already initialized (kept)';
           return;
         }
+        if (adminConf)
+          throw new RootletError('init-unfinished', `kubeadm init did not finish on ${controlPlane} in an earlier run`, {
+            hint: `remove the cluster with \`rootlet down --name ${cluster.name}\`, then run up again`,
+          });
         ctx.initToken = newBootstrapToken();
         const config = applyKubeadmPatches(
           renderInitConfig(ctx.spec, ctx.spec.nodes[0]!, { bootstrapToken: ctx.initToken }),
@@ -333,6 +350,7 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
         );
         await kubeadmInit(step(ctx.engine), controlPlane, config);
         ctx.initialized = true;
+        await writeClusterRecord(step(ctx.engine), controlPlane, clusterRecord(cluster, ctx));
         task.title = `Control plane initialized (Kubernetes ${ctx.facts.kubernetesVersion})`;
       },
     },
@@ -349,8 +367,8 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
       skip: () => (workers.length === 0 ? 'No workers' : false),
       task: async (ctx, task) => {
         const steps = step(ctx.engine);
-        const pending: string[] = [];
-        for (const worker of workers) if (!(await isJoined(steps, worker))) pending.push(worker);
+        const joined = await Promise.all(workers.map((worker) => isJoined(steps, worker)));
+        const pending = workers.filter((_, index) => !joined[index]);
         if (pending.length === 0) {
           task.title = 'Workers already joined';
           return;
@@ -379,7 +397,6 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
       task: async (ctx, task) => {
         // The init token is no longer needed: it expires on its own, but nothing keeps it in memory either.
         ctx.initToken = undefined;
-        await writeClusterRecord(step(ctx.engine), controlPlane, clusterRecord(cluster, ctx));
         await waitUntilReady(step(ctx.engine), controlPlane, {
           nodes: [controlPlane, ...workers],
           cniDaemonSets: ctx.cni.daemonSets,

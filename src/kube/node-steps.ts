@@ -70,14 +70,13 @@ export interface NodeFacts {
 
 /** What the renderers need to know about the node image and the node's user namespace. */
 export async function readNodeFacts(ctx: StepContext, node: string): Promise<NodeFacts> {
-  const version = await run(ctx, node, ['cat', VERSION_PATH]);
+  const [version, uidMap] = await Promise.all([run(ctx, node, ['cat', VERSION_PATH]), run(ctx, node, ['cat', '/proc/self/uid_map'])]);
   const kubernetesVersion = version.stdout.trim();
   if (version.exitCode !== 0 || kubernetesVersion === '')
     throw new RootletError('node-image', `node ${node} has no ${VERSION_PATH}: its image is not a kind-style node image`, {
       exitCode: ExitCode.usage,
       hint: 'use rootlet’s default node image, or a kindest/node image (--image)',
     });
-  const uidMap = await run(ctx, node, ['cat', '/proc/self/uid_map']);
   const idCount = uidMap.stdout
     .split('\n')
     .map((line) => Number(line.trim().split(/\s+/)[2]))

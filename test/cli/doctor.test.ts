@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { DoctorReport } from '../../src/doctor/report.js';
-import { ROOTLET, rootlet } from '../support/cli.js';
+import { asUser, ROOTLET, rootlet } from '../support/cli.js';
 import { engineSockets, MISSING_ENGINES } from '../support/engines.js';
 import { materialize, removeTree } from '../support/sysroot.js';
 
@@ -171,25 +171,7 @@ describe('rootlet doctor with real rootless engines', () => {
     it.skipIf(!socket)(`finds the ${kind} of its user without being told where (${socket ? 'provisioned' : MISSING_ENGINES})`, async () => {
       const uid = Number((await execa('id', ['-u', user])).stdout);
       // As that user would run it: their own uid and runtime directory, nothing else set.
-      const result = await execa(
-        'setpriv',
-        [
-          '--reuid',
-          user,
-          '--regid',
-          user,
-          '--init-groups',
-          'env',
-          '-i',
-          `XDG_RUNTIME_DIR=/run/user/${uid}`,
-          'PATH=/usr/bin:/bin',
-          'node',
-          ROOTLET,
-          'doctor',
-          '--json',
-        ],
-        { reject: false },
-      );
+      const result = await execa(...asUser(user, uid, ['node', ROOTLET, 'doctor', '--json']), { reject: false });
       const checks = new Map(DoctorReport.parse(JSON.parse(result.stdout)).hosts[0]!.checks.map((check) => [check.id, check]));
       expect(checks.get('engine.reachable')).toMatchObject({ status: 'pass', summary: expect.stringContaining(socket!) as unknown });
       expect(checks.get('engine.rootless')!.status).toBe('pass');

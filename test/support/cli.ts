@@ -20,3 +20,12 @@ export async function rootlet(args: string[], options: Options = {}): Promise<Cl
   });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
+
+/**
+ * The argv that runs a command as `user` the way that user would: their uid and groups, their runtime directory, a
+ * clean environment with only `env` added.
+ */
+export function asUser(user: string, uid: number, command: string[], env: Record<string, string> = {}): [string, string[]] {
+  const vars = Object.entries({ XDG_RUNTIME_DIR: `/run/user/${uid}`, PATH: '/usr/bin:/bin', ...env }).map(([key, value]) => `${key}=${value}`);
+  return ['setpriv', ['--reuid', user, '--regid', user, '--init-groups', 'env', '-i', ...vars, ...command]];
+}

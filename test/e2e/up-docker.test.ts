@@ -1,0 +1,3 @@
+import { upSuite } from './up-suite.js';
+
+upSuite('docker');
