@@ -4,9 +4,9 @@ SHELL := /bin/bash
 DEPS := node_modules/.package-lock.json
 
 help:
-	@echo "make up      install, build, and check this host (rootlet doctor); rootlet up joins here when it lands"
-	@echo "make test    install and run every test (type check, lint, unit, built-CLI)"
-	@echo "make bench   start-up and engine benchmarks (bench/)"
+	@echo "make up      install, build, and run rootlet up on this host (it runs rootlet doctor first)"
+	@echo "make test    install and run every test (type check, lint, unit, built CLI, end to end)"
+	@echo "make bench   start-up, engine and up benchmarks (bench/)"
 
 $(DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -16,9 +16,9 @@ install: $(DEPS)
 build: install
 	npm run build
 
-# Until `rootlet up` exists the main job is the host check; exit 3 means this host needs the fixes it prints.
+# The main job. It checks the host first: exit 3 means this host needs the fixes it prints.
 up: build
-	./dist/rootlet.js doctor
+	./dist/rootlet.js up
 
 # The engine tests need real rootless Podman and Docker: provision.sh installs and starts them (root only).
 test-prereqs:
@@ -42,5 +42,6 @@ test: build test-prereqs test-node24
 bench: build test-prereqs
 	node bench/startup.mjs
 	npx tsx bench/engine.mts
+	npx tsx bench/up.mts
 
 .PHONY: help install build up test test-prereqs test-node24 bench

@@ -15,6 +15,8 @@ export interface RootletErrorOptions {
   hint?: string;
   exitCode?: ExitCode;
   cause?: unknown;
+  /** Lines under the error, one per item it is about (the failed checks of a host, say). */
+  details?: string[];
 }
 
 /**
@@ -25,6 +27,7 @@ export class RootletError extends Error {
   readonly code: string;
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
+  readonly details: readonly string[];
 
   constructor(code: string, message: string, options: RootletErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -32,13 +35,15 @@ export class RootletError extends Error {
     this.code = code;
     this.exitCode = options.exitCode ?? ExitCode.failure;
     this.hint = options.hint;
+    this.details = options.details ?? [];
   }
 
-  toJSON(): { code: string; message: string; hint?: string; exitCode: number } {
+  toJSON(): { code: string; message: string; hint?: string; details?: string[]; exitCode: number } {
     return {
       code: this.code,
       message: this.message,
       ...(this.hint === undefined ? {} : { hint: this.hint }),
+      ...(this.details.length === 0 ? {} : { details: [...this.details] }),
       exitCode: this.exitCode,
     };
   }

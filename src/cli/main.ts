@@ -173,7 +173,8 @@ function report(error: unknown, { verbose, json }: GlobalOptions): number {
   if (json) {
     process.stdout.write(`${JSON.stringify({ error: known?.toJSON() ?? { code: 'internal', message, exitCode: ExitCode.failure } }, null, 2)}\n`);
   }
-  process.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
+  const details = known?.details.map((line) => `  ${line}\n`).join('') ?? '';
+  process.stderr.write(`error: ${message}\n${details}${hint ? `hint: ${hint}\n` : ''}`);
   if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return known?.exitCode ?? ExitCode.failure;
 }

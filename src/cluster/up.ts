@@ -224,8 +224,9 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
           });
           if (failed(report)) {
             const failing = report.findings.filter((finding) => finding.status === 'fail');
-            throw new RootletError('host-not-ready', `this host is not ready: ${failing.map((finding) => `${finding.id} (${finding.summary})`).join('; ')}`, {
+            throw new RootletError('host-not-ready', `this host is not ready: ${failing.map((finding) => finding.id).join(', ')} failed`, {
               exitCode: ExitCode.hostNotReady,
+              details: failing.map((finding) => `${finding.id}: ${finding.summary}`),
               hint: 'run `rootlet doctor` for the remedies (`--fix-script` writes them as a script), or pass --skip-doctor to try anyway',
             });
           }
@@ -473,10 +474,14 @@ async function failUp(
   error: unknown,
   { request, undo, transcript, context }: { request: UpRequest; undo: UndoStack; transcript: Transcript; context: Partial<UpContext> },
 ): Promise<unknown> {
-  const logPath = await saveLog(request.host, request.env, request.cluster.name, 'up', transcript, context.engine, [
-    controlPlaneName(request.cluster.name),
-    ...workerNames(request.cluster.name, request.cluster.workers),
-  ]).catch(() => undefined);
+  // A log only when something ran in a node: a refused host or a bad flag has nothing to show.
+  const logPath =
+    transcript.entries.length === 0
+      ? undefined
+      : await saveLog(request.host, request.env, request.cluster.name, 'up', transcript, context.engine, [
+          controlPlaneName(request.cluster.name),
+          ...workerNames(request.cluster.name, request.cluster.workers),
+        ]).catch(() => undefined);
   const created = undo.size > 0;
   const leftovers = request.retain ? [] : await undo.unwind();
   if (!(error instanceof RootletError)) return error;
@@ -484,5 +489,5 @@ async function failUp(
   const kept = request.retain && created ? `kept for inspection (--retain): rootlet down --name ${request.cluster.name} removes it` : undefined;
   const notRemoved = leftovers.length > 0 ? `could not remove: ${leftovers.join('; ')}` : undefined;
   const hint = [error.hint, where, kept, notRemoved].filter((part) => part !== undefined).join('; ');
-  return new RootletError(error.code, error.message, { exitCode: error.exitCode, hint, cause: error });
+  return new RootletError(error.code, error.message, { exitCode: error.exitCode, hint, cause: error, details: [...error.details] });
 }
