@@ -328,7 +328,7 @@ describe.each(kinds)('stand-in kubeadm and kubectl on rootless %s', (kind: Engin
 
       // kubeadm retries these until timeouts.discovery (rootlet renders 2m0s): a shorter one keeps the test quick.
       const short = (config: string) => {
-        const shortened = config.replace(/^timeouts:\n  discovery: .*$/m, 'timeouts:\n  discovery: 2s');
+        const shortened = config.replace(/^timeouts:\n {2}discovery: .*$/m, 'timeouts:\n  discovery: 2s');
         if (shortened === config) throw new Error('the rendered join config has no timeouts.discovery to shorten');
         return shortened;
       };
