@@ -17,6 +17,11 @@ const LOCKED_ON_MINOR = 36;
 /** userNamespaces.idsPerPod exists in KubeletConfiguration from 1.33. */
 const IDS_PER_POD_FIELD_MINOR = 33;
 
+/** How many pods' id blocks fit in a node whose user namespace maps `nodeIdCount` ids (its first block is the node's own). */
+export function podIdBlocks(nodeIdCount: number): number {
+  return Math.max(0, Math.floor((nodeIdCount - IDS_PER_POD) / IDS_PER_POD));
+}
+
 export interface UserNamespacedPods {
   /** UserNamespacesSupport is on in this cluster. */
   enabled: boolean;
@@ -74,7 +79,7 @@ export function userNamespacedPods(spec: KubeClusterSpec): UserNamespacedPods {
   if (!enabled)
     return notReady(`UserNamespacesSupport is off${defaultOn ? '' : ` by default in Kubernetes ${spec.kubernetesVersion}`}: set userNamespacedPods: true`);
   if (spec.nodeIdCount === undefined) return notReady("the size of the nodes' user namespace is unknown");
-  const blocks = Math.max(0, Math.floor((spec.nodeIdCount - IDS_PER_POD) / IDS_PER_POD));
+  const blocks = podIdBlocks(spec.nodeIdCount);
   const needed = IDS_PER_POD * (KUBELET_MAX_PODS + 1);
   if (blocks < KUBELET_MAX_PODS) {
     return notReady(

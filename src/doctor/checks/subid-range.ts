@@ -1,12 +1,10 @@
+import { IDS_PER_POD, KUBELET_MAX_PODS, podIdBlocks } from '../../kube/user-namespaces.js';
 import { shellLine, shellQuote } from '../../host/shell-quote.js';
 import { isOwner, type Account, type HostFacts, type SubIdRange } from '../facts.js';
 import type { Check, CheckResult } from '../finding.js';
 import type { Fix } from '../fix-steps.js';
 
 const NODE_IDS = 65536;
-/** The kubelet gives each user-namespaced pod a block of 65536 ids above the first block, one per pod (maxPods 110). */
-export const POD_BLOCK = 65536;
-export const MAX_PODS = 110;
 const FILES = ['/etc/subuid', '/etc/subgid'] as const;
 
 interface FileReport {
@@ -45,14 +43,14 @@ export const subidRange: Check = {
     }
     const podBlocks = podRanges(Math.min(...reports.map(({ total }) => total)));
     const describe = (r: FileReport) => `${r.file.slice(5)} ${r.mine.map((range) => `${range.start}+${range.count}`).join(',')}`;
-    const summary = `${reports.map(describe).join(', ')}; room for ${podBlocks} user-namespaced pod ranges of ${POD_BLOCK} (the kubelet wants ${MAX_PODS})`;
+    const summary = `${reports.map(describe).join(', ')}; room for ${podBlocks} user-namespaced pod ranges of ${IDS_PER_POD} (the kubelet wants ${KUBELET_MAX_PODS})`;
     return { status: 'pass', summary, remedy: '' } satisfies CheckResult;
   },
 };
 
-/** In the node the user is id 0 and its sub-ids follow from 1; the ids above the node's own first block are left for pods. */
+/** In the node the user is id 0 and its sub-ids follow from 1: the node maps subIds + 1 ids (as `up` reads from its uid_map). */
 export function podRanges(subIds: number): number {
-  return Math.max(0, Math.floor((subIds + 1 - POD_BLOCK) / POD_BLOCK));
+  return podIdBlocks(subIds + 1);
 }
 
 async function report(facts: HostFacts, account: Account, file: FileReport['file']): Promise<FileReport> {

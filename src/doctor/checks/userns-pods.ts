@@ -1,6 +1,7 @@
 import { kernelAtLeast } from '../kernel-release.js';
 import type { Check, Finding } from '../finding.js';
-import { MAX_PODS, POD_BLOCK, podRanges } from './subid-range.js';
+import { IDS_PER_POD, KUBELET_MAX_PODS } from '../../kube/user-namespaces.js';
+import { podRanges } from './subid-range.js';
 
 export const usernsPods: Check = {
   id: 'userns.pods',
@@ -16,10 +17,10 @@ export const usernsPods: Check = {
       : kernelAtLeast(release, 5, 19)
         ? `kernel ${release} has idmap mounts on overlayfs but not tmpfs (6.3): secret, configMap, projected and memory emptyDir volumes will fail`
         : `kernel ${release} has no idmap mounts on overlayfs (5.19): containerd must copy and chown every image (slow_chown)`;
-    const ids = `the node's user namespace leaves room for ${ranges} of the ${MAX_PODS} pod ranges of ${POD_BLOCK} ids the kubelet allocates`;
-    const enough = ranges >= MAX_PODS;
+    const ids = `the node's user namespace leaves room for ${ranges} of the ${KUBELET_MAX_PODS} pod ranges of ${IDS_PER_POD} ids the kubelet allocates`;
+    const enough = ranges >= KUBELET_MAX_PODS;
     const status: Finding['status'] = enough && kernelAtLeast(release, 6, 3) ? 'pass' : 'warn';
-    const wanted = POD_BLOCK * (MAX_PODS + 1);
+    const wanted = IDS_PER_POD * (KUBELET_MAX_PODS + 1);
     return {
       status,
       summary: `pods with hostUsers: false: ${kernel}; ${ids}`,
