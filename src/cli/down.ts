@@ -22,7 +22,8 @@ export async function downCommand(raw: unknown): Promise<number> {
   if (options.json) printJson({ removed: results });
   else {
     for (const result of results) {
-      const what = result.nodes.length === 0 ? 'no nodes (already down)' : `removed ${result.nodes.join(', ')}`;
+      const removed = [...result.nodes, ...result.volumes.map((volume) => `volume ${volume}`)];
+      const what = removed.length === 0 ? 'no nodes (already down)' : `removed ${removed.join(', ')}`;
       process.stderr.write(`${result.cluster}: ${what}${result.kubeconfig ? `; context rootlet-${result.cluster} removed from ${result.kubeconfig}` : ''}\n`);
     }
     if (results.length === 0) process.stderr.write('No rootlet clusters.\n');

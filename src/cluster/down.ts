@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/engine.js';
+import { LABELS } from '../engine/types.js';
 import type { Host } from '../host/host.js';
 import { kubeconfigTarget, removeFromKubeconfigFile } from './kubeconfig-store.js';
 import { networkName } from './names.js';
@@ -7,6 +8,8 @@ import { clusterNames } from './status.js';
 export interface DownResult {
   cluster: string;
   nodes: string[];
+  /** Volumes of the cluster left without their container. */
+  volumes: string[];
   kubeconfig: string | undefined;
 }
 
@@ -17,10 +20,12 @@ export interface DownResult {
 export async function downCluster(host: Host, engine: Engine, name: string, env: Record<string, string | undefined>): Promise<DownResult> {
   const nodes = await engine.listNodes(name);
   await Promise.all(nodes.map((node) => engine.removeNode(node.name)));
-  await engine.removeNetwork(networkName(name));
+  // A worker container removed by hand leaves its /var volume, which would block the next `up`.
+  const volumes = await engine.removeOrphanVolumes(name);
+  await engine.removeNetwork(networkName(name), { [LABELS.cluster]: name });
   const target = await kubeconfigTarget(host, env);
   const changed = await removeFromKubeconfigFile(host, target, name);
-  return { cluster: name, nodes: nodes.map((node) => node.name), kubeconfig: changed ? target : undefined };
+  return { cluster: name, nodes: nodes.map((node) => node.name), volumes, kubeconfig: changed ? target : undefined };
 }
 
 export async function downAll(host: Host, engine: Engine, env: Record<string, string | undefined>): Promise<DownResult[]> {

@@ -47,6 +47,30 @@ export async function waitUntilReady(ctx: StepContext, controlPlane: string, opt
   });
 }
 
+/** Polls until the API server answers `kubectl get nodes`; a timeout is a failure. */
+export async function waitForApiServer(
+  ctx: StepContext,
+  controlPlane: string,
+  options: { timeoutMs: number; intervalMs?: number; signal: AbortSignal; onStatus?: (line: string) => void },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  try {
+    for (;;) {
+      options.signal.throwIfAborted();
+      if ((await kubectlGet(ctx, controlPlane, ['nodes'])) !== undefined) return;
+      if (Date.now() >= deadline) break;
+      options.onStatus?.('waiting for the API server');
+      await sleep(Math.min(options.intervalMs ?? 1000, Math.max(0, deadline - Date.now())), undefined, { signal: options.signal });
+    }
+  } catch (error) {
+    if (isAbort(error) || options.signal.aborted) throw interrupted(error);
+    throw error;
+  }
+  throw new RootletError('api-server-down', `the API server on ${controlPlane} did not answer within ${formatDuration(options.timeoutMs)}`, {
+    hint: 'see the log named below; `rootlet status` shows the nodes',
+  });
+}
+
 export function formatDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);
   if (seconds % 60 !== 0 || seconds < 60) return `${seconds}s`;

@@ -44,7 +44,7 @@ import { nodeAddress } from './addresses.js';
 import { pickApiServerPort } from './api-port.js';
 import { mergeIntoKubeconfig, kubeconfigTarget } from './kubeconfig-store.js';
 import { controlPlaneName, contextName, networkName, workerNames } from './names.js';
-import { waitUntilReady } from './readiness-wait.js';
+import { waitForApiServer, waitUntilReady } from './readiness-wait.js';
 import { ClusterRecord, clusterRecord } from './record.js';
 import { engineOptions, requireRootless, type EngineChoice } from './engine-choice.js';
 import { saveLog } from './logs.js';
@@ -224,6 +224,11 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
           });
           if (failed(report)) {
             const failing = report.findings.filter((finding) => finding.status === 'fail');
+            // The engine alone failing is "engine unreachable or not rootless" (exit 4), not a host to prepare.
+            if (failing.every((finding) => finding.id.startsWith('engine.'))) {
+              if (!connection.engine) throw engineUnreachable(connection.attempts);
+              requireRootless(connection.engine, request.engine);
+            }
             throw new RootletError('host-not-ready', `this host is not ready: ${failing.map((finding) => finding.id).join(', ')} failed`, {
               exitCode: ExitCode.hostNotReady,
               details: failing.map((finding) => `${finding.id}: ${finding.summary}`),
@@ -253,8 +258,15 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
     {
       title: 'Node image',
       task: async (ctx, task) => {
-        ctx.image = cluster.image ?? defaultNodeImage();
-        const recipe = cluster.image === undefined ? await defaultNodeImageRecipe() : undefined;
+        // New nodes of an existing cluster run its control plane's image: one kubelet and kubeadm version per cluster.
+        const existingImage = ctx.existing.find((node) => node.role === 'control-plane')?.image;
+        if (existingImage !== undefined && cluster.image !== undefined && cluster.image !== existingImage)
+          throw new RootletError('image-changed', `cluster ${cluster.name} runs image ${existingImage}, not ${cluster.image}`, {
+            exitCode: ExitCode.usage,
+            hint: `leave --image out to add nodes of the same image, or \`rootlet down --name ${cluster.name}\` and create it again`,
+          });
+        ctx.image = cluster.image ?? existingImage ?? defaultNodeImage();
+        const recipe = ctx.image === defaultNodeImage() ? await defaultNodeImageRecipe() : undefined;
         const outcome = await ensureImage(ctx.engine, ctx.image, recipe, { signal, onProgress: (line) => (task.output = line) });
         task.title = `Node image ${ctx.image} (${outcome})`;
       },
@@ -269,7 +281,7 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
         const network = await ctx.engine.ensureNetwork(networkName(cluster.name), { [LABELS.cluster]: cluster.name }, (inUse) =>
           chooseSubnet(cluster.name, [...inUse, ...taken]),
         );
-        if (network.created) undo.push(`network ${network.name}`, () => ctx.engine.removeNetwork(network.name));
+        if (network.created) undo.push(`network ${network.name}`, async () => void (await ctx.engine.removeNetwork(network.name)));
         // Every node finds the control plane through its /etc/hosts, at the address it keeps across restarts.
         const hosts = { [controlPlane]: existing.get(controlPlane)?.address ?? nodeAddress(network.subnet, 0) };
         const placement = (index: number): Placement => ({ address: nodeAddress(network.subnet, index), hosts, libModules, nofile });
@@ -332,11 +344,15 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
         ctx.notes.push(...ctx.cni.notes);
         // The record is written once init has finished: admin.conf alone may be left by an init that failed later on.
         if (record.success) {
-          if (record.data.cni !== cluster.cni.name)
-            throw new RootletError('cni-changed', `cluster ${cluster.name} runs ${record.data.cni}, not ${cluster.cni.name}`, {
+          const changed = changedSettings(record.data, cluster);
+          if (changed.length > 0)
+            throw new RootletError('cluster-changed', `cluster ${cluster.name} was created with other settings than this run asks for`, {
               exitCode: ExitCode.usage,
-              hint: `leave --cni out, or \`rootlet down --name ${cluster.name}\` and create it again`,
+              details: changed,
+              hint: `run up with the settings (or cluster file) it was created with, or \`rootlet down --name ${cluster.name}\` and create it again`,
             });
+          // Nodes that were just started again need a while before their API server answers (its static pod restarts).
+          await waitForApiServer(step(ctx.engine), controlPlane, { timeoutMs: cluster.waitMs, signal, onStatus: (line) => (task.output = line) });
           task.title = 'Control plane already initialized (kept)';
           return;
         }
@@ -425,8 +441,8 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
   ];
 
   try {
+    // Once every step has finished the cluster is up: a Ctrl-C that no step saw does not tear it down again.
     await new Listr<UpContext>(tasks, { ...listrOptions(request.progress), ctx: context }).run();
-    signal.throwIfAborted();
   } catch (thrown) {
     const error = signal.aborted && !(thrown instanceof RootletError && thrown.exitCode === ExitCode.interrupted) ? interrupted(thrown) : thrown;
     throw await failUp(error, { request, undo, transcript, context });
@@ -465,6 +481,17 @@ async function readManifest(host: Host, file: string): Promise<string> {
   }
 }
 
+/** What a re-run asks for that the existing cluster was not created with (each a line for the error's details). */
+function changedSettings(record: ClusterRecord, cluster: ClusterOptions): string[] {
+  const pairs: Array<[string, string, string]> = [
+    ['cni', record.cni, cluster.cni.name],
+    ['podSubnet', record.podSubnet, cluster.networking.podSubnet],
+    ['serviceSubnet', record.serviceSubnet, cluster.networking.serviceSubnet],
+    ['apiServerAddress', record.apiServer.address, cluster.networking.apiServerAddress],
+  ];
+  return pairs.filter(([, was, now]) => was !== now).map(([what, was, now]) => `${what}: created with ${was}, asked for ${now}`);
+}
+
 function hostForUrl(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
@@ -473,7 +500,7 @@ function hostForUrl(address: string): string {
 async function failUp(
   error: unknown,
   { request, undo, transcript, context }: { request: UpRequest; undo: UndoStack; transcript: Transcript; context: Partial<UpContext> },
-): Promise<unknown> {
+): Promise<RootletError> {
   // A log only when something ran in a node: a refused host or a bad flag has nothing to show.
   const logPath =
     transcript.entries.length === 0
@@ -484,10 +511,16 @@ async function failUp(
         ]).catch(() => undefined);
   const created = undo.size > 0;
   const leftovers = request.retain ? [] : await undo.unwind();
-  if (!(error instanceof RootletError)) return error;
+  const known =
+    error instanceof RootletError
+      ? error
+      : new RootletError('internal', `internal error: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+          hint: 'run again with --verbose for the stack trace, and report it',
+        });
   const where = logPath ? `log: ${logPath}` : undefined;
   const kept = request.retain && created ? `kept for inspection (--retain): rootlet down --name ${request.cluster.name} removes it` : undefined;
   const notRemoved = leftovers.length > 0 ? `could not remove: ${leftovers.join('; ')}` : undefined;
-  const hint = [error.hint, where, kept, notRemoved].filter((part) => part !== undefined).join('; ');
-  return new RootletError(error.code, error.message, { exitCode: error.exitCode, hint, cause: error, details: [...error.details] });
+  const hint = [known.hint, where, kept, notRemoved].filter((part) => part !== undefined).join('; ');
+  return new RootletError(known.code, known.message, { exitCode: known.exitCode, hint, cause: known.cause ?? known, details: [...known.details] });
 }

@@ -147,9 +147,36 @@ export class DockerApiEngine implements Engine {
     return { name, subnet: network.IPAM?.Config?.[0]?.Subnet ?? '', created: false };
   }
 
-  async removeNetwork(name: string): Promise<void> {
-    await this.#call(`remove network ${name}`, async () => {
-      await unless(this.#docker.getNetwork(name).remove(), 404, undefined);
+  async removeNetwork(name: string, owner?: Record<string, string>): Promise<boolean> {
+    return this.#call(`remove network ${name}`, async () => {
+      if (owner) {
+        const network = await this.#network(name);
+        if (!network || Object.entries(owner).some(([key, value]) => network.Labels?.[key] !== value)) return false;
+      }
+      return unless(
+        this.#docker
+          .getNetwork(name)
+          .remove()
+          .then(() => true),
+        404,
+        false,
+      );
+    });
+  }
+
+  async removeOrphanVolumes(cluster: string): Promise<string[]> {
+    return this.#call(`remove the volumes of cluster ${cluster}`, async () => {
+      const listed = (await this.#docker.listVolumes({ filters: { label: [`${LABELS.cluster}=${cluster}`] } })) as { Volumes?: Array<{ Name: string }> | null };
+      const removed: string[] = [];
+      for (const { Name } of listed.Volumes ?? []) {
+        // Without force: a volume some container still uses is refused (409), never taken from it.
+        const gone = await this.#removeVolume(Name, false).then(
+          () => true,
+          () => false,
+        );
+        if (gone) removed.push(Name);
+      }
+      return removed;
     });
   }
 

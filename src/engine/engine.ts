@@ -26,7 +26,13 @@ export interface Engine {
   networkSubnets(): Promise<string[]>;
   /** The named network, created with a subnet from `choose` (given the subnets in use) when missing. */
   ensureNetwork(name: string, labels: Record<string, string>, choose: (taken: string[]) => string | undefined): Promise<NetworkState>;
-  removeNetwork(name: string): Promise<void>;
+  /**
+   * Removes the named network; with `owner`, only when it carries those labels (a stranger's network of the same
+   * name is left alone). False when it was not removed because it is not there or not the owner's.
+   */
+  removeNetwork(name: string, owner?: Record<string, string>): Promise<boolean>;
+  /** Removes the node volumes labelled with this cluster that no container uses (left by a container removed by hand). */
+  removeOrphanVolumes(cluster: string): Promise<string[]>;
   /** Creates the node's /var volume and container; a name taken by another container is an error. */
   createNode(cluster: ClusterSettings, node: NodeSpec): Promise<NodeState>;
   startNode(name: string): Promise<void>;

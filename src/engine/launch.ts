@@ -31,7 +31,7 @@ export async function launchNodes(engine: Engine, cluster: ClusterSettings, node
   const undo = options.undo ?? new UndoStack();
   try {
     const network = await engine.ensureNetwork(cluster.network, { [LABELS.cluster]: cluster.name }, options.chooseSubnet);
-    if (network.created) undo.push(`network ${network.name}`, () => engine.removeNetwork(network.name));
+    if (network.created) undo.push(`network ${network.name}`, async () => void (await engine.removeNetwork(network.name)));
     // The first failure stops the others' waits; every node's steps settle before anything is undone.
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;

@@ -7,7 +7,7 @@ import { ExitCode, interrupted, isAbort, RootletError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { ExecOptions, ExecResult } from '../engine/types.js';
 import { BOOTSTRAP_TOKEN_PATTERN, caCertHash } from './bootstrap-token.js';
-import type { Transcript } from './transcript.js';
+import { redact, type Transcript } from './transcript.js';
 
 /** The part of an engine the steps use: run and copy inside a node. */
 export type NodeShell = Pick<Engine, 'exec' | 'copyIn' | 'copyOut'>;
@@ -37,7 +37,8 @@ function lastLines(result: ExecResult, count = 3): string {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '');
-  return text.slice(-count).join(' | ') || `exit code ${result.exitCode}`;
+  // Error messages reach stderr and --json: kubeadm quotes values it rejects, a token among them.
+  return redact(text.slice(-count).join(' | ')) || `exit code ${result.exitCode}`;
 }
 
 /** Runs argv in the node and records it; `quiet` keeps stdout (a secret) out of the transcript. */
@@ -58,8 +59,16 @@ async function fileExists(ctx: StepContext, node: string, path: string): Promise
   return (await run(ctx, node, ['test', '-f', path])).exitCode === 0;
 }
 
+/** How long deleting a secret file may take; it runs even after the command was interrupted. */
+const CLEANUP_TIMEOUT_MS = 15_000;
+
+/** Deletes a file in the node, also after Ctrl-C: the command's signal is not used, a timeout bounds it instead. */
 async function removeFile(ctx: StepContext, node: string, path: string): Promise<void> {
-  await run(ctx, node, ['rm', '-f', path]).catch(() => undefined);
+  const argv = ['rm', '-f', path];
+  const result = await ctx.shell.exec(node, argv, { signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) }).catch((error: unknown) => error);
+  if (result instanceof Error || (result as ExecResult).exitCode !== 0)
+    ctx.transcript.note(node, `could not delete ${path}: ${result instanceof Error ? result.message : lastLines(result as ExecResult)}`);
+  else ctx.transcript.record(node, argv, 0, '');
 }
 
 export interface NodeFacts {

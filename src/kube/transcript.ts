@@ -32,6 +32,10 @@ export class Transcript {
     this.#entries.push({ at: new Date().toISOString(), node, command: redact(argv.join(' ')), exitCode, output: redact(output), ms });
   }
 
+  note(node: string, text: string): void {
+    this.record(node, ['#', text], undefined, '');
+  }
+
   /** Time spent inside nodes running commands whose argv[0] is one of `tools` (kubeadm's and kubectl's own work). */
   msIn(tools: readonly string[]): number {
     return this.#entries.filter((entry) => tools.includes(entry.command.split(' ')[0]!)).reduce((sum, entry) => sum + entry.ms, 0);

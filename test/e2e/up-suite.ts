@@ -7,6 +7,7 @@ import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { chown } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import Docker from 'dockerode';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -157,10 +158,23 @@ export function upSuite(kind: EngineKind): void {
       expect(status.clusters[0]!.nodes).toHaveLength(4);
     });
 
-    it('down removes every node and the kubeconfig entry, and is idempotent', async () => {
+    it('up again with other network settings is refused, naming each difference', async () => {
+      const changed = await rootlet(['up', '--name', name, '--workers', '3', '--image', image, '--skip-doctor', '--cni', 'none']);
+      expect(changed.exitCode, changed.stderr).toBe(2);
+      expect(changed.stderr).toMatch(
+        /^error: cluster \S+ was created with other settings than this run asks for\n {2}cni: created with flannel, asked for none\n/m,
+      );
+    });
+
+    it('down removes every node, the volume of a worker removed by hand, the kubeconfig entry, and is idempotent', async () => {
+      // A worker container removed behind rootlet's back leaves its /var volume.
+      await new Docker({ socketPath: socket }).getContainer(`${name}-worker3`).remove({ force: true });
       const down = await rootlet(['down', '--name', name]);
       expect(down.exitCode, down.stderr).toBe(0);
+      expect(down.stderr).toContain(`volume ${name}-worker3-var`);
       expect(await nodesOf(name)).toEqual([]);
+      const volumes = (await new Docker({ socketPath: socket }).listVolumes({ filters: { label: [`dev.rootlet.cluster=${name}`] } })).Volumes ?? [];
+      expect(volumes).toEqual([]);
       const kubeconfig = await readFile(path.join(home, '.kube', 'config'), 'utf8');
       expect(kubeconfig).not.toContain(`rootlet-${name}`);
       const again = await rootlet(['down', '--name', name]);
@@ -170,6 +184,19 @@ export function upSuite(kind: EngineKind): void {
   });
 
   describe(`rootlet up failures on rootless ${kind}`, () => {
+    it("down leaves a network of the same name that is not rootlet's", async () => {
+      const name = `${prefix}-foreign`;
+      const docker = new Docker({ socketPath: socket });
+      await docker.createNetwork({ Name: `rootlet-${name}` });
+      try {
+        const down = await rootlet(['down', '--name', name]);
+        expect(down.exitCode, down.stderr).toBe(0);
+        expect((await docker.getNetwork(`rootlet-${name}`).inspect()) as unknown).toMatchObject({ Name: `rootlet-${name}` });
+      } finally {
+        await docker.getNetwork(`rootlet-${name}`).remove();
+      }
+    });
+
     it('refuses a host whose doctor fails (exit 3) and creates nothing', async () => {
       const name = `${prefix}-doctor`;
       const up = await rootlet(['up', '--name', name, '--image', image, '--wait', '30s']);
