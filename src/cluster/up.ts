@@ -24,6 +24,7 @@ import { applyKubeadmPatches, kubeadmPatchesFor } from '../kube/kubeadm-patches.
 import { clusterKubeconfig, parseKubeconfig } from '../kube/kubeconfig.js';
 import {
   applyManifest,
+  configureKubeletIdRange,
   createJoinToken,
   isInitialized,
   isJoined,
@@ -333,6 +334,13 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
         ctx.facts = facts;
         ctx.spec = kubeSpec(cluster, ctx);
         ctx.userns = userNamespacedPods(ctx.spec);
+        const range = ctx.userns.kubeletIdRange;
+        if (range) {
+          // Before any kubelet starts: it reads its range once. Idempotent, so every node gets it on every run.
+          const problems = await Promise.all([controlPlane, ...workers].map((node) => configureKubeletIdRange(step(ctx.engine), node, range)));
+          const problem = problems.find((reason) => reason !== undefined);
+          if (problem !== undefined) ctx.userns = { ...ctx.userns, ready: false, kubeletIdRange: undefined, reason: problem };
+        }
         const manifestPath = cluster.cni.manifest;
         ctx.cni = cniPlan({
           cni: cluster.cni.name,

@@ -23,6 +23,39 @@ const CA_CERT_PATH = '/etc/kubernetes/pki/ca.crt';
 /** kind's node images carry the Kubernetes version here. */
 const VERSION_PATH = '/kind/version';
 
+/** The account whose sub-ids the kubelet reads (with getsubids) for the id ranges of pods with hostUsers: false. */
+const KUBELET_ACCOUNT = 'kubelet';
+
+/**
+ * Gives the kubelet its pod id range inside the node: a `kubelet` account with that range in /etc/subuid and
+ * /etc/subgid, read back with getsubids as the kubelet reads it. Without it the kubelet picks ranges from 65536 up to
+ * 2^32, outside a rootless node's uid_map, and every pod with hostUsers: false fails at sandbox creation (containerd
+ * #13074). Returns why the range is not in place, or undefined when it is.
+ */
+export async function configureKubeletIdRange(ctx: StepContext, node: string, range: { first: number; count: number }): Promise<string | undefined> {
+  const line = `${KUBELET_ACCOUNT}:${range.first}:${range.count}\n`;
+  await Promise.all([ctx.shell.copyIn(node, '/etc/subuid', line, 0o644), ctx.shell.copyIn(node, '/etc/subgid', line, 0o644)]);
+  // A node image without the tool answers with an exec error rather than an exit code, depending on the engine.
+  const missing = (error: unknown): ExecResult => ({
+    exitCode: 127,
+    stdout: '',
+    stderr: `not found: ${error instanceof Error ? error.message : String(error)}`,
+  });
+  const added = await run(ctx, node, ['useradd', '--system', '--no-create-home', '--shell', '/usr/sbin/nologin', KUBELET_ACCOUNT]).catch(missing);
+  // 9: the account exists already (a re-run).
+  if (added.exitCode !== 0 && added.exitCode !== 9) return `the node cannot add a kubelet account: ${lastLines(added)}`;
+  const expected = `0: ${KUBELET_ACCOUNT} ${range.first} ${range.count}`;
+  for (const flag of [[], ['-g']]) {
+    const answer = await run(ctx, node, ['getsubids', ...flag, KUBELET_ACCOUNT]).catch(missing);
+    // Engines differ: an exit code of 126 or 127, the runtime's "executable file not found" on either stream.
+    if (answer.exitCode === 126 || answer.exitCode === 127 || /not found/i.test(`${answer.stdout}${answer.stderr}`))
+      return 'the node image has no getsubids (Debian package uidmap), which the kubelet reads its range with';
+    if (answer.stdout.trim() !== expected)
+      return `getsubids ${[...flag, KUBELET_ACCOUNT].join(' ')} in the node answers "${answer.stdout.trim()}", not "${expected}"`;
+  }
+  return undefined;
+}
+
 /** A join token made for one `up` or `join`: minutes, not kubeadm's default day. */
 export const JOIN_TOKEN_TTL = '15m';
 
