@@ -60,7 +60,9 @@ export async function statusCommand(raw: unknown, { list = false } = {}): Promis
   }
   if (list) {
     for (const cluster of clusters)
-      process.stdout.write(`${cluster.name}\t${cluster.ready ? 'ready' : 'not-ready'}\t${cluster.nodes.length} nodes\t${cluster.apiServer ?? '-'}\n`);
+      process.stdout.write(
+        `${cluster.name}\t${cluster.ready ? 'ready' : 'not-ready'}\t${cluster.nodes.length} node${cluster.nodes.length === 1 ? '' : 's'}\t${cluster.apiServer ?? '-'}\n`,
+      );
     return ExitCode.ok;
   }
   process.stdout.write(render(clusters, colorFor(process.stdout)));

@@ -158,6 +158,18 @@ export function upSuite(kind: EngineKind): void {
       expect(status.clusters[0]!.nodes).toHaveLength(4);
     });
 
+    it('a second cluster of the same user gets its own API server port and network', async () => {
+      const second = `${prefix}-second`;
+      const up = await rootlet(['up', '--name', second, '--image', image, '--skip-doctor', '--wait', '60s', '--json', '--no-switch']);
+      expect(up.exitCode, up.stderr).toBe(0);
+      const first = JSON.parse((await rootlet(['status', '--name', name, '--json'])).stdout) as { clusters: Array<{ apiServer: string }> };
+      const { apiServer } = JSON.parse(up.stdout) as { apiServer: string };
+      expect(apiServer).not.toBe(first.clusters[0]!.apiServer);
+      const list = await rootlet(['ls']);
+      expect(list.stdout).toContain(`${second}\tready\t1 node\t`);
+      expect((await rootlet(['down', '--name', second])).exitCode).toBe(0);
+    });
+
     it('up again with other network settings is refused, naming each difference', async () => {
       const changed = await rootlet(['up', '--name', name, '--workers', '3', '--image', image, '--skip-doctor', '--cni', 'none']);
       expect(changed.exitCode, changed.stderr).toBe(2);
