@@ -3,14 +3,22 @@
 # one local user per engine, each with its own runtime dir and API socket (../shared/ENVIRONMENT.md).
 #   rootlet-podman: rootless Podman, socket /run/user/UID/podman/podman.sock
 #   rootlet-docker: rootless Docker, socket /run/user/UID/docker.sock
+# and two more users that act as remote hosts for the multi-host tests, reached over SSH through a test
+# sshd on 127.0.0.1:2222 (../ssh/provision-sshd.sh; the machine's own sshd and port 22 are left alone):
+#   rootlet-remote1: rootless Podman, socket /run/user/UID/podman/podman.sock
+#   rootlet-remote2: rootless Docker, socket /run/user/UID/docker.sock
 # Idempotent: installs what is missing, starts what is not answering. Prints the sockets as
-# ROOTLET_TEST_PODMAN_SOCKET=... / ROOTLET_TEST_DOCKER_SOCKET=... lines (also written to
-# /run/rootlet-test-engines.env).
+# ROOTLET_TEST_PODMAN_SOCKET=... / ROOTLET_TEST_DOCKER_SOCKET=... lines, then the remote hosts'
+# ROOTLET_TEST_REMOTE1...=... and the sshd's ROOTLET_TEST_SSH_...=... lines (all also written to
+# /run/rootlet-test-engines.env; test/support/engines.ts and test/support/ssh.ts read them).
 set -euo pipefail
 
 PODMAN_USER=rootlet-podman
 DOCKER_USER=rootlet-docker
+REMOTE1_USER=rootlet-remote1
+REMOTE2_USER=rootlet-remote2
 ENV_FILE=/run/rootlet-test-engines.env
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 log() { printf 'provision: %s\n' "$*" >&2; }
 
@@ -36,7 +44,7 @@ ensure_user() {
     useradd -m -s /bin/bash "$user"
   fi
   # useradd leaves the account locked ("!"), which sshd refuses without PAM; "*" unlocks it without a password.
-  usermod -p '*' "$user"
+  [ "$(getent shadow "$user" | cut -d: -f2)" = '*' ] || usermod -p '*' "$user"
   grep -q "^$user:" /etc/subuid || usermod --add-subuids "$(next_free /etc/subuid)" "$user"
   grep -q "^$user:" /etc/subgid || usermod --add-subgids "$(next_free /etc/subgid)" "$user"
   local uid; uid=$(id -u "$user")
@@ -66,41 +74,69 @@ wait_for() {
   return 1
 }
 
+# write_config USER FILE: stdin becomes FILE, owned by USER, unless it already holds exactly that (re-runs change nothing).
+write_config() {
+  local user=$1 file=$2 tmp
+  tmp=$(mktemp)
+  cat > "$tmp"
+  cmp -s "$tmp" "$file" || install -m 644 -o "$user" -g "$user" "$tmp" "$file"
+  rm -f "$tmp"
+}
+
+# start_podman USER VAR: rootless Podman for USER; prints VAR=SOCKET.
 start_podman() {
-  ensure_user "$PODMAN_USER"
+  local user=$1 var=$2
+  ensure_user "$user"
   local uid home socket log
-  uid=$(id -u "$PODMAN_USER"); home=$(getent passwd "$PODMAN_USER" | cut -d: -f6)
+  uid=$(id -u "$user"); home=$(getent passwd "$user" | cut -d: -f6)
   socket=/run/user/$uid/podman/podman.sock; log=/run/user/$uid/podman-service.log
-  install -d -o "$PODMAN_USER" -g "$PODMAN_USER" "$home/.config" "$home/.config/containers"
+  install -d -o "$user" -g "$user" "$home/.config" "$home/.config/containers"
   # runc, not crun: crun 1.8 refuses hybrid cgroup hosts. Explicit ulimits: the engine cannot raise them here.
-  cat > "$home/.config/containers/containers.conf" <<'CONF'
+  write_config "$user" "$home/.config/containers/containers.conf" <<'CONF'
 [containers]
 default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 [engine]
 runtime = "runc"
 CONF
-  printf '[storage]\ndriver = "overlay"\n' > "$home/.config/containers/storage.conf"
-  chown "$PODMAN_USER:$PODMAN_USER" "$home/.config/containers/containers.conf" "$home/.config/containers/storage.conf"
+  printf '[storage]\ndriver = "overlay"\n' | write_config "$user" "$home/.config/containers/storage.conf"
   if ! answers "$socket"; then
-    log "starting rootless Podman for $PODMAN_USER"
-    as_user "$PODMAN_USER" mkdir -p "/run/user/$uid/podman"
-    as_user "$PODMAN_USER" setsid podman system service --time=0 "unix://$socket" >"$log" 2>&1 < /dev/null &
+    log "starting rootless Podman for $user"
+    as_user "$user" mkdir -p "/run/user/$uid/podman"
+    as_user "$user" setsid podman system service --time=0 "unix://$socket" >"$log" 2>&1 < /dev/null &
     wait_for "$socket" "$log"
   fi
-  echo "ROOTLET_TEST_PODMAN_SOCKET=$socket"
+  echo "$var=$socket"
 }
 
+# start_docker USER VAR: rootless Docker for USER; prints VAR=SOCKET.
 start_docker() {
-  ensure_user "$DOCKER_USER"
+  local user=$1 var=$2
+  ensure_user "$user"
   local uid socket log
-  uid=$(id -u "$DOCKER_USER")
+  uid=$(id -u "$user")
   socket=/run/user/$uid/docker.sock; log=/run/user/$uid/dockerd-rootless.log
   if ! answers "$socket"; then
-    log "starting rootless Docker for $DOCKER_USER"
-    as_user "$DOCKER_USER" setsid dockerd-rootless.sh --iptables=false >"$log" 2>&1 < /dev/null &
+    log "starting rootless Docker for $user"
+    as_user "$user" setsid dockerd-rootless.sh --iptables=false >"$log" 2>&1 < /dev/null &
     wait_for "$socket" "$log"
   fi
-  echo "ROOTLET_TEST_DOCKER_SOCKET=$socket"
+  echo "$var=$socket"
 }
 
-{ start_podman; start_docker; } | tee "$ENV_FILE"
+# remote_host VAR USER ENGINE: a user that plays a remote host; prints VAR=USER, VAR_ENGINE=..., VAR_SOCKET=...
+remote_host() {
+  local var=$1 user=$2 engine=$3
+  echo "$var=$user"
+  echo "${var}_ENGINE=$engine"
+  "start_$engine" "$user" "${var}_SOCKET"
+}
+
+{
+  start_podman "$PODMAN_USER" ROOTLET_TEST_PODMAN_SOCKET
+  start_docker "$DOCKER_USER" ROOTLET_TEST_DOCKER_SOCKET
+  remote_host ROOTLET_TEST_REMOTE1 "$REMOTE1_USER" podman
+  remote_host ROOTLET_TEST_REMOTE2 "$REMOTE2_USER" docker
+  # The local engine users run the CLI in the tests (the control host of a multi-host test): they get the client
+  # key. Every test user, the local ones too, accepts it, so any of them can be a remote host.
+  bash "$HERE/../ssh/provision-sshd.sh" --client "$PODMAN_USER" --client "$DOCKER_USER" --login "$REMOTE1_USER" --login "$REMOTE2_USER"
+} | tee "$ENV_FILE"
