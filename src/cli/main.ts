@@ -23,6 +23,7 @@ function program(run: (action: () => Promise<number>) => Promise<void>): Command
 
   root
     .command('doctor')
+    .argument('[hosts...]', 'other hosts to check over SSH, as [user@]host[:port] (default: this host)')
     .description('check that this host can run rootless Kubernetes nodes, and say how to fix what is missing')
     .option('--json', 'print one JSON document on stdout')
     .option('--sysroot <dir>', 'read /proc, /sys, /etc, /lib/modules and /dev under DIR instead of /')
@@ -33,24 +34,32 @@ function program(run: (action: () => Promise<number>) => Promise<void>): Command
     .addOption(new Option('--engine <kind>', 'only this engine').choices(['podman', 'docker']))
     .option('--engine-socket <path>', "the engine's API socket (default: CONTAINER_HOST, DOCKER_HOST, then the user's Podman and Docker sockets)")
     .option('--allow-rootful', 'accept an engine running as root (it gives the cluster root on this host)')
+    .option(
+      '--identity <file>',
+      'SSH private key for the hosts (repeatable; default: ssh-agent, then ~/.ssh/id_*)',
+      (file: string, all: string[]) => [...all, file],
+      [],
+    )
+    .option('--accept-new-host-keys', "trust and record a host's SSH key that ~/.ssh/known_hosts does not have yet (a changed key is always refused)")
     .addHelpText(
       'after',
       `
 Examples:
   rootlet doctor                          what is missing on this host, and how to fix it
+  rootlet doctor alice@node2 bob@node3    the same checks on other hosts, over SSH
   rootlet doctor --json | jq '.hosts[0].checks[] | select(.status=="fail")'
   rootlet doctor --fix-script > fix.sh    review it, then: sudo sh fix.sh
   rootlet doctor --sysroot /mnt/image --user alice --no-engine
 
-Exit status: 0 nothing failed, 2 usage error, 3 a check failed.`,
+Exit status: 0 nothing failed, 2 usage error, 3 a check failed, 5 a host could not be reached over SSH.`,
     )
-    .action((options: Record<string, unknown>, command: Command) =>
+    .action((hosts: string[], options: Record<string, unknown>, command: Command) =>
       run(async () => {
         const { doctorCommand } = await import('./doctor.js');
         // commander's --engine and --no-engine share one key; rename the choice of engine.
         const { engine, ...rest } = options;
         const flags = { ...rest, engine: options.engine !== false, ...(typeof engine === 'string' ? { engineKind: engine } : {}) };
-        return doctorCommand(flags, { verbose: command.optsWithGlobals<GlobalOptions>().verbose === true });
+        return doctorCommand(flags, { verbose: command.optsWithGlobals<GlobalOptions>().verbose === true, hosts });
       }),
     );
 

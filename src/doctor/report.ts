@@ -7,6 +7,8 @@ export const DoctorReport = z.object({
     z.object({
       host: z.string(),
       user: z.string(),
+      /** Set when the host could not be checked at all (SSH refused, say); checks is then empty. */
+      error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional(), exitCode: z.number() }).optional(),
       checks: z.array(
         z.strictObject({
           id: z.string().regex(/^[a-z]+\.[a-z0-9]+$|^resources$/),

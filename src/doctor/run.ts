@@ -23,7 +23,8 @@ export type DoctorRequest = Partial<DoctorOptions> & {
 async function probeFor(host: Host, uid: number, self: boolean, request: DoctorRequest): Promise<Connection> {
   // dockerode loads only when an engine is probed: --no-engine stays fast.
   const { probeEngine } = await import('../engine/connect.js');
-  return probeEngine(host, { explicit: request.engineSocket, engine: request.engineKind, env: self ? process.env : {}, uid });
+  // A remote host's environment is not this process's: it is found from its uid alone (/run/user/UID).
+  return probeEngine(host, { explicit: request.engineSocket, engine: request.engineKind, env: self && host.id === 'local' ? process.env : {}, uid });
 }
 
 const DEFAULTS: Omit<DoctorOptions, 'user'> = {

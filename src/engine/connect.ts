@@ -52,9 +52,16 @@ export async function probeEngine(host: Host, options: ConnectOptions = {}): Pro
       continue;
     }
     // The probe may give up quickly; the engine's own client has no timeout (builds and pulls go quiet for long).
-    const probe = new Docker({ socketPath: host.commandPath(candidate.path), timeout: options.timeoutMs ?? 5000 });
+    let socketPath: string;
     try {
-      const engine = await identify(probe, new Docker({ socketPath: host.commandPath(candidate.path) }), candidate);
+      socketPath = await host.reachSocket(candidate.path);
+    } catch (error) {
+      attempts.push({ candidate, outcome: error instanceof Error ? error.message : String(error) });
+      continue;
+    }
+    const probe = new Docker({ socketPath, timeout: options.timeoutMs ?? 5000 });
+    try {
+      const engine = await identify(probe, new Docker({ socketPath }), candidate);
       if (options.engine && engine.info.kind !== options.engine) {
         attempts.push({ candidate, outcome: `answers as ${engine.info.kind}, not ${options.engine}` });
         continue;

@@ -77,6 +77,11 @@ export interface Host {
   withLock<T>(path: string, body: () => Promise<T>, options?: LockOptions): Promise<T>;
   /** The path a command on this host sees for a path of this host's file view (differs under a sysroot). */
   commandPath(path: string): string;
+  /**
+   * A unix socket on this machine that reaches the unix socket `path` of this host: the path itself for this machine,
+   * a forward through the SSH connection for a remote host (an engine is never opened on TCP).
+   */
+  reachSocket(path: string): Promise<string>;
   /** False when files are read from a sysroot: commands then describe another system than the files. */
   readonly live: boolean;
 }

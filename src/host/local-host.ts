@@ -144,6 +144,10 @@ export class LocalHost implements Host {
     return result;
   }
 
+  async reachSocket(file: string): Promise<string> {
+    return this.commandPath(file);
+  }
+
   commandPath(file: string): string {
     if (!path.posix.isAbsolute(file)) throw new Error(`host paths are absolute: ${file}`);
     return path.join(this.#root, file);

@@ -86,6 +86,7 @@ export class SshHost implements Host {
   readonly #user: string;
   readonly #sessions = new Slots(MAX_SESSIONS);
   readonly #forwards = new Set<SocketForward>();
+  readonly #socketForwards = new Map<string, Promise<SocketForward>>();
   #lost: Error | undefined;
   #home: Promise<string> | undefined;
 
@@ -300,6 +301,17 @@ export class SshHost implements Host {
    * A local unix socket whose every connection is forwarded to `remotePath` on this host (OpenSSH's
    * direct-streamlocal, as `ssh -L LOCAL.sock:REMOTE.sock`): an engine's API socket reached without opening it on TCP.
    */
+  /** One forward per remote socket for the connection's life (dispose closes them). */
+  async reachSocket(remotePath: string): Promise<string> {
+    let forward = this.#socketForwards.get(remotePath);
+    if (!forward) {
+      forward = this.forwardUnixSocket(remotePath);
+      this.#socketForwards.set(remotePath, forward);
+      forward.catch(() => this.#socketForwards.delete(remotePath));
+    }
+    return (await forward).path;
+  }
+
   async forwardUnixSocket(remotePath: string): Promise<SocketForward> {
     if (!path.posix.isAbsolute(remotePath)) throw new Error(`remote socket paths are absolute: ${remotePath}`);
     // A clear error now rather than a reset connection inside the engine client later.
