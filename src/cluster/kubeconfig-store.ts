@@ -96,7 +96,7 @@ export async function mergeIntoKubeconfig(host: Host, target: string, entry: Kub
       async () => {
         const existing = await readKubeconfigFile(host, target);
         const merged = mergeKubeconfig(existing, entry, { switchContext: options.switchContext });
-        await host.writeFile(target, renderKubeconfig(merged), { mode: KUBECONFIG_MODE });
+        await host.writeFile(target, renderKubeconfig(merged), { mode: KUBECONFIG_MODE, followSymlink: true });
         const names = new Set([...entry.clusters, ...entry.contexts, ...entry.users].map((item) => item.name));
         const before = existing ? [...existing.clusters, ...existing.contexts, ...existing.users] : [];
         return {
@@ -139,7 +139,7 @@ export async function removeFromKubeconfigFile(
         const existing = await readKubeconfigFile(host, target);
         if (!existing || !hasClusterEntries(existing, clusterName)) return undefined;
         const remaining = removeFromKubeconfig(existing, clusterName);
-        await host.writeFile(target, renderKubeconfig(remaining), { mode: KUBECONFIG_MODE });
+        await host.writeFile(target, renderKubeconfig(remaining), { mode: KUBECONFIG_MODE, followSymlink: true });
         return { path: target, clearedCurrentContext: existing['current-context'] === name };
       },
       lockOptions(options),
@@ -149,7 +149,7 @@ export async function removeFromKubeconfigFile(
 
 /** A kubeconfig of its own (`rootlet kubeconfig --output FILE`): replaces the file, 0600, atomically. */
 export async function writeStandaloneKubeconfig(host: Host, file: string, entry: Kubeconfig): Promise<void> {
-  await withFileHints(file, () => host.writeFile(file, renderKubeconfig(entry), { mode: KUBECONFIG_MODE }));
+  await withFileHints(file, () => host.writeFile(file, renderKubeconfig(entry), { mode: KUBECONFIG_MODE, followSymlink: true }));
 }
 
 /** The parsed file, or undefined when there is none. */

@@ -28,6 +28,11 @@ export interface FileInfo {
 export interface WriteFileOptions {
   /** Permission bits of the new file, set exactly: the umask does not narrow them. */
   mode: number;
+  /**
+   * When the path is a symlink, replace the file it points to (as kubectl and ssh write their own files through a
+   * link into a dotfiles repository). Default: the link itself is replaced.
+   */
+  followSymlink?: boolean;
 }
 
 export interface LockOptions {

@@ -138,7 +138,7 @@ export async function recordHostKey(local: Host, file: string, host: string, por
     if (existing.split('\n').some((old) => old.trim() === line)) return;
     const mode = existing === '' ? 0o600 : ((await local.stat(file))?.mode ?? 0o600);
     const separator = existing === '' || existing.endsWith('\n') ? '' : '\n';
-    await local.writeFile(file, `${existing}${separator}${line}\n`, { mode });
+    await local.writeFile(file, `${existing}${separator}${line}\n`, { mode, followSymlink: true });
   });
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, lstat, mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHandle, realpath } from 'node:fs/promises';
 import { homedir, hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -87,9 +87,11 @@ export class LocalHost implements Host {
     }
   }
 
-  async writeFile(file: string, content: string | Uint8Array, { mode }: WriteFileOptions): Promise<void> {
+  async writeFile(file: string, content: string | Uint8Array, { mode, followSymlink = false }: WriteFileOptions): Promise<void> {
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new Error(`file mode out of range: ${mode}`);
-    const real = this.commandPath(file);
+    const given = this.commandPath(file);
+    // realpath fails for a missing file (or a dangling link): then the path itself is written.
+    const real = followSymlink ? await realpath(given).catch(() => given) : given;
     const dir = path.dirname(real);
     await guard(file, () => makeParents(dir));
     // Same directory, so the rename stays on one filesystem and is atomic; 'wx' (O_EXCL) never opens an existing path.

@@ -228,9 +228,15 @@ export class SshHost implements Host {
     return { type: fileTypeOf(mode), mode: mode & 0o7777, uid: Number(uid), gid: Number(gid) };
   }
 
-  async writeFile(file: string, content: string | Uint8Array, { mode }: WriteFileOptions): Promise<void> {
+  async writeFile(file: string, content: string | Uint8Array, { mode, followSymlink = false }: WriteFileOptions): Promise<void> {
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new Error(`file mode out of range: ${mode}`);
-    const real = this.commandPath(file);
+    let real = this.commandPath(file);
+    if (followSymlink) {
+      // readlink -e fails for a missing file or a dangling link: then the path itself is written.
+      const resolved = await this.#exec([...C_LOCALE, 'readlink', '-e', '--', real]);
+      const target = resolved.stdout.toString('utf8').trim();
+      if (resolved.code === 0 && target.startsWith('/')) real = target;
+    }
     const dir = path.posix.dirname(real);
     const temp = path.posix.join(dir, `.${path.posix.basename(real)}.${randomBytes(6).toString('hex')}.tmp`);
     // umask 077: new directories 0700, the temporary file 0600 until chmod sets `mode` exactly. set -C: the temporary

@@ -136,6 +136,17 @@ describe.skipIf(!facts)('SshHost against the test sshd', () => {
       expect(await host.readText(link)).toBe('new');
     });
 
+    it('with followSymlink, writes the file the link points to and keeps the link', async () => {
+      const target = path.posix.join(work, 'followed-target');
+      const link = path.posix.join(work, 'followed-link');
+      await host.writeFile(target, 'old', { mode: 0o644 });
+      expect((await host.run(['ln', '-s', '--', target, link])).exitCode).toBe(0);
+      await host.writeFile(link, 'new', { mode: 0o600, followSymlink: true });
+      expect(await host.readText(target)).toBe('new');
+      expect((await host.run(['test', '-L', link])).exitCode).toBe(0);
+      expect((await host.stat(target))!.mode).toBe(0o600);
+    });
+
     it('maps failures to HostFileError problems as LocalHost does', async () => {
       await expect(host.readText(path.posix.join(work, 'missing'))).rejects.toMatchObject({ name: 'HostFileError', problem: 'missing' });
       await expect(host.readText('/etc/shadow')).rejects.toMatchObject({ problem: 'denied' });

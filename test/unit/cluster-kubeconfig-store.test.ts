@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -122,6 +122,17 @@ describe('mergeIntoKubeconfig', () => {
     expect(await modeOf(target)).toBe(0o600);
     expect(await read(target)).toEqual(entry('dev'));
     expect(await readdir(path.join(dir, 'home', 'alice', '.kube'))).toEqual(['config']);
+  });
+
+  it('writes through a symlinked kubeconfig (a dotfiles repository), as kubectl does', async () => {
+    const real = path.join(dir, 'dotfiles-kubeconfig');
+    await writeFile(real, OTHER);
+    const target = path.join(dir, 'config-link');
+    await symlink(real, target);
+    await mergeIntoKubeconfig(host, target, entry('dev'), { switchContext: false });
+    expect((await lstat(target)).isSymbolicLink()).toBe(true);
+    expect(await modeOf(real)).toBe(0o600);
+    expect((await read(real)).clusters.map((cluster) => cluster.name)).toContain('rootlet-dev');
   });
 
   it("keeps an existing file's other clusters, and tightens its mode to 0600", async () => {

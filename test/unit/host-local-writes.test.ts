@@ -80,6 +80,20 @@ describe('LocalHost.writeFile', () => {
     expect(await modeOf(elsewhere)).toBe(0o644);
   });
 
+  it('with followSymlink, replaces the file the link points to and keeps the link', async () => {
+    const elsewhere = path.join(dir, 'elsewhere');
+    await writeFile(elsewhere, 'old', { mode: 0o644 });
+    const link = path.join(dir, 'config');
+    await symlink(elsewhere, link);
+    await host.writeFile(link, 'written', { mode: 0o600, followSymlink: true });
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readFile(elsewhere, 'utf8')).toBe('written');
+    expect(await modeOf(elsewhere)).toBe(0o600);
+    // A path that does not exist yet is simply written.
+    await host.writeFile(path.join(dir, 'fresh'), 'x', { mode: 0o600, followSymlink: true });
+    expect(await readFile(path.join(dir, 'fresh'), 'utf8')).toBe('x');
+  });
+
   it('writes under the sysroot, and names the host path when it fails', async () => {
     const rooted = new LocalHost({ root: dir });
     await rooted.writeFile('/etc/thing', 'x', { mode: 0o600 });
