@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { ExitCode, RootletError, UsageError } from '../errors.js';
+import { ExitCode, interrupted, RootletError, UsageError } from '../errors.js';
 import { renderFixScript } from '../doctor/fix-script.js';
 import { failed, runDoctor, type HostReport } from '../doctor/run.js';
 import type { DoctorReport } from '../doctor/report.js';
@@ -8,6 +8,7 @@ import { LocalHost } from '../host/local-host.js';
 import { parseSshTarget, type SshTarget } from '../host/ssh-target.js';
 import { renderDoctorTable } from './doctor-table.js';
 import { colorFor, printJson } from './output.js';
+import { withInterrupt } from './interrupt.js';
 import { parseOptions } from './parse-options.js';
 
 const Options = z.object({
@@ -37,11 +38,11 @@ interface HostOutcome {
  * Checks one host over SSH: the same checks, reading its files and reaching its engine through the connection.
  * A host that cannot be reached is an outcome, not an exception: the other hosts are still checked.
  */
-async function checkRemote(target: SshTarget, text: string, options: z.infer<typeof Options>): Promise<HostOutcome> {
+async function checkRemote(target: SshTarget, text: string, options: z.infer<typeof Options>, signal: AbortSignal): Promise<HostOutcome> {
   const { SshHost } = await import('../host/ssh-host.js');
   let host: Awaited<ReturnType<typeof SshHost.connect>> | undefined;
   try {
-    host = await SshHost.connect(target, { identityFiles: options.identity, acceptNewHostKeys: options.acceptNewHostKeys });
+    host = await SshHost.connect(target, { identityFiles: options.identity, acceptNewHostKeys: options.acceptNewHostKeys, signal });
     const report = await runDoctor(host, {
       noEngine: !options.engine,
       cni: options.cni,
@@ -51,9 +52,11 @@ async function checkRemote(target: SshTarget, text: string, options: z.infer<typ
     });
     return { target: text, report };
   } catch (error) {
+    if (signal.aborted) throw interrupted(error);
     if (error instanceof RootletError) return { target: text, error };
     throw error;
   } finally {
+    // Closes the connection and removes the forwarded sockets' directories, also after Ctrl-C.
     await host?.dispose();
   }
 }
@@ -69,8 +72,11 @@ export async function doctorCommand(raw: unknown, { verbose = false, hosts = [] 
     if (options.fixScript && hosts.length > 1) throw new UsageError('--fix-script writes one script for one host', 'Give one host.');
     // Every target is validated before anything connects.
     const targets = hosts.map((text) => ({ text, target: parseSshTarget(text) }));
-    const outcomes = await Promise.all(targets.map(({ text, target }) => checkRemote(target, text, options)));
-    return reportOutcomes(outcomes, options, verbose);
+    return withInterrupt(async (signal) => {
+      const outcomes = await Promise.all(targets.map(({ text, target }) => checkRemote(target, text, options, signal)));
+      if (signal.aborted) throw interrupted();
+      return reportOutcomes(outcomes, options, verbose);
+    });
   }
   if (options.sysroot !== undefined) await requireDirectory(options.sysroot);
   const host = new LocalHost(options.sysroot === undefined ? {} : { root: options.sysroot });

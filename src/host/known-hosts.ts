@@ -107,6 +107,9 @@ export function checkHostKey(entries: readonly KnownHostsEntry[], host: string, 
   if (known) return { status: 'known', ...verdict, entry: at(known) };
   const other = plain.find((entry) => keyFamily(entry.keyType) === keyFamily(keyType));
   if (other) return { status: 'changed', ...verdict, entry: at(other) };
+  // A host with a known key that now offers a key of another type is treated as changed, not new: otherwise whoever
+  // intercepts the connection need only present a key of another type (rootlet asks for the known types first).
+  if (plain[0]) return { status: 'changed', ...verdict, entry: at(plain[0]) };
   return { status: 'unknown', ...verdict };
 }
 
@@ -135,7 +138,10 @@ export async function recordHostKey(local: Host, file: string, host: string, por
   const line = `${knownHostsName(host, port)} ${keyType} ${keyBase64}`;
   await local.withLock(`${file}.lock`, async () => {
     const existing = (await readTextIfExists(local, file)) ?? '';
-    if (existing.split('\n').some((old) => old.trim() === line)) return;
+    // Checked again under the lock: another connection may have recorded a key for this host meanwhile.
+    const now = checkHostKey(parseKnownHosts(existing, file), host, port, Buffer.from(keyBase64, 'base64'));
+    if (now.status === 'known') return;
+    if (now.status !== 'unknown') throw new Error(`${file} now holds another key for ${knownHostsName(host, port)} (line ${now.entry?.line ?? '?'})`);
     const mode = existing === '' ? 0o600 : ((await local.stat(file))?.mode ?? 0o600);
     const separator = existing === '' || existing.endsWith('\n') ? '' : '\n';
     await local.writeFile(file, `${existing}${separator}${line}\n`, { mode, followSymlink: true });

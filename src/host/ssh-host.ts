@@ -22,7 +22,16 @@ import {
   type RunResult,
   type WriteFileOptions,
 } from './host.js';
-import { checkHostKey, knownHostsName, knownKeyTypes, readKnownHosts, recordHostKey, type HostKeyVerdict, type KnownHostsEntry } from './known-hosts.js';
+import {
+  checkHostKey,
+  keyTypeOf,
+  knownHostsName,
+  knownKeyTypes,
+  readKnownHosts,
+  recordHostKey,
+  type HostKeyVerdict,
+  type KnownHostsEntry,
+} from './known-hosts.js';
 import { LocalHost } from './local-host.js';
 import { shellLine } from './shell-quote.js';
 import { targetId, type SshTarget } from './ssh-target.js';
@@ -127,18 +136,15 @@ export class SshHost implements Host {
 
     let verdict: HostKeyVerdict | undefined;
     let recordFailure: unknown;
+    let accepted: Buffer | undefined;
     const recordTo = knownHostsFiles[0];
     const hostVerifier = (key: Buffer, verify: (valid: boolean) => void): void => {
       verdict = checkHostKey(entries, target.host, target.port, key);
       if (verdict.status === 'known') return verify(true);
       if (verdict.status !== 'unknown' || !options.acceptNewHostKeys || recordTo === undefined) return verify(false);
-      recordHostKey(local, recordTo, target.host, target.port, verdict.keyType, key.toString('base64')).then(
-        () => verify(true),
-        (error: unknown) => {
-          recordFailure = error;
-          verify(false);
-        },
-      );
+      // Recorded only once the server has proven it holds the key (the handshake's signature is checked after this).
+      accepted = key;
+      verify(true);
     };
 
     const ssh = new NodeSSH();
@@ -161,6 +167,12 @@ export class SshHost implements Host {
       // The key exchange and authentication too are small packets each way (see the constructor).
       ssh.connection?.setNoDelay(true);
       await connecting;
+      if (accepted !== undefined && recordTo !== undefined) {
+        await recordHostKey(local, recordTo, target.host, target.port, keyTypeOf(accepted), accepted.toString('base64')).catch((error: unknown) => {
+          recordFailure = error;
+          throw error;
+        });
+      }
     } catch (error) {
       ssh.dispose();
       signal?.throwIfAborted();
@@ -176,7 +188,27 @@ export class SshHost implements Host {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    return new SshHost(ssh, resolved);
+    const host = new SshHost(ssh, resolved);
+    await host.#requirePosixShell().catch(async (error: unknown) => {
+      await host.dispose();
+      throw error;
+    });
+    return host;
+  }
+
+  /**
+   * Every remote command line is quoted for a POSIX shell. fish reads `\'` inside single quotes as an escaped quote,
+   * so a quoted argument could end early and the rest run as a command: a login shell that does not quote as POSIX
+   * does is refused before any command with user data is sent.
+   */
+  async #requirePosixShell(): Promise<void> {
+    const probe = "a\\'b $x";
+    const answer = await this.#exec(['printf', '%s', probe], {});
+    if (answer.code !== 0 || answer.stdout.toString('utf8') !== probe)
+      throw new RootletError('ssh-shell', `ssh: the login shell of ${this.#user} on ${this.id} does not quote arguments as a POSIX shell does`, {
+        exitCode: ExitCode.ssh,
+        hint: `make that account's login shell sh, bash, dash, zsh or ksh (chsh -s /bin/bash ${this.#user})`,
+      });
   }
 
   async user(): Promise<string> {
@@ -322,6 +354,8 @@ export class SshHost implements Host {
     if (!path.posix.isAbsolute(remotePath)) throw new Error(`remote socket paths are absolute: ${remotePath}`);
     // A clear error now rather than a reset connection inside the engine client later.
     const probe = await this.#openStream(remotePath).catch((error: unknown) => {
+      // A lost connection is an SSH failure (exit 5), not an engine that does not listen.
+      if (error instanceof RootletError && error.code === 'ssh-closed') throw error;
       throw new RootletError('ssh-forward', `${this.id}: cannot reach ${remotePath} through SSH: ${messageOf(error)}`, {
         exitCode: ExitCode.engine,
         hint: `check that the rootless engine of ${this.#user} on that host listens on ${remotePath}, and that its sshd allows AllowStreamLocalForwarding`,
@@ -665,7 +699,7 @@ function fileError(file: string, stderr: Buffer): HostFileError {
     'not-a-directory': 'not a directory',
     other: /Not a regular file/.test(text) ? 'not a regular file' : undefined,
   };
-  return new HostFileError(file, problem, words[problem] ?? (text.trim().split('\n').at(-1) || 'failed'));
+  return new HostFileError(file, problem, words[problem] ?? (printable(text.trim().split('\n').at(-1) ?? '') || 'failed'));
 }
 
 /** The errno words of coreutils and POSIX shells in the C locale. */
@@ -782,6 +816,15 @@ class Slots {
   }
 }
 
+/**
+ * An error's text as one printable line: messages may carry what the server sent (a disconnect reason, stderr),
+ * which must not bring newlines, fake "hint:" lines or terminal escapes into rootlet's output.
+ */
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return printable(error instanceof Error ? error.message : String(error));
+}
+
+function printable(text: string, max = 200): string {
+  const flat = text.replace(/\p{Cc}+/gu, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
 }

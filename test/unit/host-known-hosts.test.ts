@@ -168,8 +168,9 @@ describe('checkHostKey', () => {
     expect(check(line('node2', ECDSA384), 'node2', 22, ECDSA256).status).toBe('changed');
   });
 
-  it('calls a key unknown when only keys of other types are on file', () => {
-    expect(check(line('node2', RSA), 'node2', 22, ED25519).status).toBe('unknown');
+  it('calls a key of another type changed when the host has a known key (no downgrade to "unknown")', () => {
+    expect(check(line('node2', RSA), 'node2', 22, ED25519)).toMatchObject({ status: 'changed', entry: { line: 1 } });
+    expect(check(line('node3', RSA), 'node2', 22, ED25519).status).toBe('unknown');
   });
 
   it('knows a key listed on any line, even with an older key of its type on another', () => {
