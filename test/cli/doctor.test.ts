@@ -96,7 +96,8 @@ describe('bad input', () => {
       message: /^error: --user: must be a user name such as alice/,
     },
     { name: 'an unknown CNI', args: ['doctor', '--cni', 'calico'], exit: 2, message: /^error: option '--cni <name>' argument 'calico' is invalid/ },
-    { name: 'an argument doctor does not take', args: ['doctor', 'extra'], exit: 2, message: /^error: too many arguments/ },
+    { name: 'a host that is no host name', args: ['doctor', 'a b@node2'], exit: 2, message: /^error: .*"a b@node2"/ },
+    { name: 'a host together with --sysroot', args: ['doctor', 'node2', '--sysroot', '/'], exit: 2, message: /^error: --sysroot reads a tree on this machine/ },
   ];
   for (const { name, args, exit, message } of cases) {
     it(`rejects ${name} with one error line and exit ${exit}`, async () => {
@@ -157,7 +158,8 @@ describe('rootlet', () => {
     const result = await rootlet(['doctor', '--help']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('--fix-script');
-    expect(result.stdout).toContain('Exit status: 0 nothing failed, 2 usage error, 3 a check failed.');
+    expect(result.stdout).toContain('Exit status: 0 nothing failed, 2 usage error, 3 a check failed, 5 a host could not be reached over SSH.');
+    expect(result.stdout).toContain('rootlet doctor alice@node2 bob@node3');
   });
 });
 
