@@ -115,9 +115,20 @@ start_docker() {
   local uid socket log
   uid=$(id -u "$user")
   socket=/run/user/$uid/docker.sock; log=/run/user/$uid/dockerd-rootless.log
+  # With --iptables=false nothing masquerades the containers' traffic inside RootlessKit's namespace: nodes reach
+  # their own network, but no published port of another host (measured: SYNs leave, replies never return).
+  # A daemon an earlier version of this script started that way is restarted.
+  if answers "$socket" && pgrep -u "$user" -f 'dockerd.*--iptables=false' >/dev/null; then
+    log "restarting rootless Docker for $user with iptables"
+    pkill -u "$user" -f dockerd-rootless.sh || true
+    pkill -u "$user" -x rootlesskit || true
+    pkill -u "$user" -x dockerd || true
+    for _ in $(seq 100); do pgrep -u "$user" -x dockerd >/dev/null || break; sleep 0.2; done
+    rm -f "$socket" "/run/user/$uid/docker.pid"
+  fi
   if ! answers "$socket"; then
     log "starting rootless Docker for $user"
-    as_user "$user" setsid dockerd-rootless.sh --iptables=false >"$log" 2>&1 < /dev/null &
+    as_user "$user" setsid dockerd-rootless.sh >"$log" 2>&1 < /dev/null &
     wait_for "$socket" "$log"
   fi
   echo "$var=$socket"
