@@ -358,7 +358,7 @@ export class SshHost implements Host {
       if (error instanceof RootletError && error.code === 'ssh-closed') throw error;
       throw new RootletError('ssh-forward', `${this.id}: cannot reach ${remotePath} through SSH: ${messageOf(error)}`, {
         exitCode: ExitCode.engine,
-        hint: `check that the rootless engine of ${this.#user} on that host listens on ${remotePath}, and that its sshd allows AllowStreamLocalForwarding`,
+        hint: `check that the rootless engine of ${this.#user} on that host listens on ${remotePath}, and that its sshd forwards unix sockets (AllowStreamLocalForwarding yes, AllowTcpForwarding yes or local, no PermitOpen: OpenSSH 9.2 refuses them otherwise)`,
         cause: error,
       });
     });
