@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument } from 'yaml';
-import { RootletError } from '../../src/errors.js';
 import { ANTREA_MANIFEST_SHA256, ANTREA_MANIFEST_URL, ANTREA_VERSION, cniPlan, type CniName, type CniPlanInput } from '../../src/kube/cni.js';
 import { renderFlannelManifest } from '../../src/kube/flannel.js';
+import { thrown } from '../support/thrown.js';
 
 const BASE = { podSubnet: '10.244.0.0/16', kubernetesVersion: 'v1.37.0' };
-
-function thrown(plan: () => unknown): RootletError {
-  try {
-    plan();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RootletError);
-    return error as RootletError;
-  }
-  throw new Error('expected a RootletError');
-}
 
 /** The shape of Antrea's release manifest where rootlet looks: antrea-config's agent conf, the agent DaemonSet, the controller. */
 const ANTREA = `# Source: antrea/templates/agent/serviceaccount.yaml

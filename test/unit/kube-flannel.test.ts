@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { RootletError } from '../../src/errors.js';
 import {
   FLANNEL_DAEMONSET,
   FLANNEL_IMAGES,
@@ -13,6 +12,7 @@ import {
   type FlannelNetConf,
   type Namespace,
 } from '../../src/kube/flannel.js';
+import { thrown } from '../support/thrown.js';
 
 interface KubeObject {
   apiVersion: string;
@@ -36,16 +36,6 @@ function find<T>(objects: KubeObject[], kind: string): T {
 
 function netConf(text: string): FlannelNetConf {
   return JSON.parse(find<ConfigMap>(parse(text), 'ConfigMap').data['net-conf.json']!) as FlannelNetConf;
-}
-
-function thrown(render: () => unknown): RootletError {
-  try {
-    render();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RootletError);
-    return error as RootletError;
-  }
-  throw new Error('expected a RootletError');
 }
 
 const DEFAULT = renderFlannelManifest({ podSubnet: '10.244.0.0/16' });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { RootletError } from '../../src/errors.js';
 import type { KubeClusterSpec, KubeNode } from '../../src/kube/cluster-spec.js';
 import { BOOTSTRAP_TOKEN_TTL, renderInitConfig, renderJoinConfig, type JoinSecrets } from '../../src/kube/kubeadm-config.js';
 import type { ClusterConfiguration, InitConfiguration, JoinConfiguration, KubeletConfiguration, KubeProxyConfiguration } from '../../src/kube/kubeadm-types.js';
+import { thrown } from '../support/thrown.js';
 
 /** Fixed secrets: golden files must not change from run to run, so nothing is generated here. */
 const TOKEN = 'q7x2mb.4k9vz0c1t8a5w3re';
@@ -82,16 +82,6 @@ function parseJoin(text: string): JoinConfiguration {
   const documents = parse(text);
   expect(documents.map((document) => `${document.apiVersion} ${document.kind}`)).toEqual(['kubeadm.k8s.io/v1beta4 JoinConfiguration']);
   return documents[0] as unknown as JoinConfiguration;
-}
-
-function thrown(render: () => unknown): RootletError {
-  try {
-    render();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RootletError);
-    return error as RootletError;
-  }
-  throw new Error('expected a RootletError');
 }
 
 describe('golden kubeadm configuration', () => {

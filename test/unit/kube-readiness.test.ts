@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RootletError } from '../../src/errors.js';
 import { describePending, evaluateReadiness, nodeReadiness, type ReadinessExpectations } from '../../src/kube/readiness.js';
+import { thrown } from '../support/thrown.js';
 
 interface Condition {
   type: string;
@@ -118,16 +118,6 @@ function corednsPending(pods: KubeList) {
       ],
     };
   }
-}
-
-function thrown(evaluate: () => unknown): RootletError {
-  try {
-    evaluate();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RootletError);
-    return error as RootletError;
-  }
-  throw new Error('expected a RootletError');
 }
 
 describe('evaluateReadiness', () => {
