@@ -63,7 +63,7 @@ if (!sockets.podman || !sockets.docker || !hostAddress) {
         const port = await freePort();
         const listener = `${run}-${server}-listens`;
         const caller = `${run}-${client}-calls`;
-        await launch(server, listener, [{ hostAddress: hostAddress!, hostPort: port, containerPort: port, protocol: 'tcp' }]);
+        await launch(server, listener, [{ hostAddress: hostAddress, hostPort: port, containerPort: port, protocol: 'tcp' }]);
         await launch(client, caller, []);
         const received = engines[server].exec(listener, ['nc', '-l', '-p', String(port)], { signal: AbortSignal.timeout(20_000) });
         // The listener needs a moment inside its node; the caller retries until it connects.
