@@ -67,7 +67,15 @@ for (const [kind, socket] of Object.entries(engineSockets()) as Array<[EngineKin
   try {
     for (let run = 0; run < runs; run++) {
       const name = `bench${process.pid}r${run}`;
-      const up = await execa(...asUser(user, uid, ['node', ROOTLET, 'up', '--name', name, '--workers', '2', '--image', image, '--skip-doctor', '--wait', '60s', '--json', '--no-switch'], env), { reject: false });
+      const up = await execa(
+        ...asUser(
+          user,
+          uid,
+          ['node', ROOTLET, 'up', '--name', name, '--workers', '2', '--image', image, '--skip-doctor', '--wait', '60s', '--json', '--no-switch'],
+          env,
+        ),
+        { reject: false },
+      );
       if (up.exitCode !== 0) throw new Error(`rootlet up failed: ${up.stderr}`);
       const { timings } = JSON.parse(up.stdout) as UpJson;
       started.rootlet.push(timings.nodesStartedSinceProcessStart);
