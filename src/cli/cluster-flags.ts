@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ExitCode, RootletError } from '../errors.js';
-import { ClusterName, CniName, type ClusterFile } from '../config/cluster-file.js';
+import { ClusterName, CniName, IpAddress, type ClusterFile } from '../config/cluster-file.js';
 import { loadClusterFile } from '../config/load-cluster-file.js';
 import type { Host } from '../host/host.js';
 
@@ -21,6 +21,7 @@ export const clusterFlags = z.object({
   image: z.string().min(1).optional(),
   wait: z.string().min(1).optional(),
   apiServerPort: integer(1, 65535).optional(),
+  apiServerAddress: IpAddress.optional(),
 });
 
 /** Which engine: the same flags as doctor's. */

@@ -81,6 +81,7 @@ Exit status: 0 nothing failed, 2 usage error, 3 a check failed, 5 a host could n
       .option('--image <ref>', "node image (default: rootlet's own, built from kindest/node)")
       .option('--wait <duration>', 'how long to wait for every node and the system pods to be Ready, e.g. 90s, 5m (default: 5m)')
       .option('--api-server-port <port>', 'host port of the API server (default: 6443 or the next free one)')
+      .option('--api-server-address <ip>', 'host address the API server is published on and named in its certificate (default: 127.0.0.1)')
       .option('--no-switch', 'do not make the cluster the current kubeconfig context')
       .option('--skip-doctor', 'do not check the host first (cgroups, sub-ids, sysctls, devices, ports)')
       .option('--retain', 'keep what was created when something fails, to look inside')

@@ -22,6 +22,11 @@ const TOKEN = /[a-z0-9]{6}\.[a-z0-9]{16}/;
 /** A token-shaped string the suite plants itself, to show the watch would notice. */
 const PLANTED = 'abc123.0123456789abcdef';
 const USERS: Record<EngineKind, string> = { podman: 'rootlet-podman', docker: 'rootlet-docker' };
+/** The machine's own non-loopback address, where a cluster reachable from other machines is published. */
+const hostAddress =
+  Object.values(os.networkInterfaces())
+    .flat()
+    .find((entry) => entry && entry.family === 'IPv4' && !entry.internal)?.address ?? '127.0.0.1';
 
 interface Run {
   exitCode: number;
@@ -158,13 +163,29 @@ export function upSuite(kind: EngineKind): void {
       expect(status.clusters[0]!.nodes).toHaveLength(4);
     });
 
-    it('a second cluster of the same user gets its own API server port and network', async () => {
+    it('a second cluster of the same user gets its own API server port and network, published where asked', async () => {
       const second = `${prefix}-second`;
-      const up = await rootlet(['up', '--name', second, '--image', image, '--skip-doctor', '--wait', '60s', '--json', '--no-switch']);
+      const up = await rootlet([
+        'up',
+        '--name',
+        second,
+        '--image',
+        image,
+        '--skip-doctor',
+        '--wait',
+        '60s',
+        '--json',
+        '--no-switch',
+        '--api-server-address',
+        hostAddress,
+      ]);
       expect(up.exitCode, up.stderr).toBe(0);
       const first = JSON.parse((await rootlet(['status', '--name', name, '--json'])).stdout) as { clusters: Array<{ apiServer: string }> };
       const { apiServer } = JSON.parse(up.stdout) as { apiServer: string };
       expect(apiServer).not.toBe(first.clusters[0]!.apiServer);
+      expect(apiServer.startsWith(`https://${hostAddress}:`)).toBe(true);
+      const [published] = (await engine.inspectNode(`${second}-control-plane`))!.ports;
+      expect(published).toMatchObject({ hostAddress, hostPort: Number(apiServer.split(':')[2]) });
       const list = await rootlet(['ls']);
       expect(list.stdout).toContain(`${second}\tready\t1 node\t`);
       expect((await rootlet(['down', '--name', second])).exitCode).toBe(0);
