@@ -295,13 +295,28 @@ export class DockerApiEngine implements Engine {
       const stderr = new PassThrough();
       this.#docker.modem.demuxStream(stream, stdout, stderr);
       const collected = Promise.all([text(stdout), text(stderr)]);
+      // The abort signal of the request stops only the wait for the upgrade: once hijacked, the stream is ours to end.
+      const { signal } = options;
+      let onAbort: (() => void) | undefined;
       const ended = new Promise<void>((resolve, reject) => {
         stream.on('end', resolve);
         stream.on('close', resolve);
         stream.on('error', reject);
+        if (signal) {
+          onAbort = () => {
+            stream.destroy();
+            reject(signal.reason instanceof Error ? signal.reason : Object.assign(new Error('aborted'), { name: 'AbortError' }));
+          };
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+        }
       });
       if (options.stdin !== undefined) stream.end(Buffer.from(options.stdin));
-      await ended;
+      try {
+        await ended;
+      } finally {
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+      }
       stdout.end();
       stderr.end();
       const [out, err] = await collected;

@@ -136,14 +136,28 @@ export async function isJoined(ctx: StepContext, worker: string): Promise<boolea
   return fileExists(ctx, worker, KUBELET_CONF_PATH);
 }
 
-/** Copies a configuration holding a secret in (owner-only), runs kubeadm on it, and deletes it whatever happened. */
+/**
+ * Copies a configuration holding a secret in (owner-only), runs kubeadm on it, and deletes it whatever happened.
+ * Interrupted, the kubeadm still running in the node (the engine only stops waiting for it) is stopped first.
+ */
 async function withConfigFile<T>(ctx: StepContext, node: string, path: string, config: string, body: () => Promise<T>): Promise<T> {
   await ctx.shell.copyIn(node, path, config, 0o600);
   try {
     return await body();
   } finally {
+    if (ctx.signal?.aborted) await stopKubeadm(ctx, node, path);
     await removeFile(ctx, node, path);
   }
+}
+
+async function stopKubeadm(ctx: StepContext, node: string, config: string): Promise<void> {
+  // The pattern names this very config file, so nothing else in the node matches; no alternation, which BRE lacks.
+  const argv = ['pkill', '-f', `kubeadm [a-z]* --config ${config}`];
+  const result = await ctx.shell.exec(node, argv, { signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) }).catch((error: unknown) => error);
+  // pkill: 0 stopped, 1 none left (kubeadm had finished).
+  if (result instanceof Error || ![0, 1].includes((result as ExecResult).exitCode))
+    ctx.transcript.note(node, `could not stop kubeadm: ${result instanceof Error ? result.message : lastLines(result as ExecResult)}`);
+  else ctx.transcript.record(node, argv, (result as ExecResult).exitCode, '');
 }
 
 /** `kubeadm init` with the rendered configuration; --skip-token-print keeps the token out of its output. */

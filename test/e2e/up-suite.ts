@@ -51,7 +51,7 @@ export function upSuite(kind: EngineKind): void {
   const outputs: string[] = [];
 
   /** The built CLI as the engine's user: their uid, their runtime dir, a fresh HOME, nothing else inherited. */
-  function rootlet(args: string[], { signalAfter }: { signalAfter?: RegExp } = {}): Promise<Run> {
+  function rootlet(args: string[], { signalAfter, signalDelayMs = 0 }: { signalAfter?: RegExp; signalDelayMs?: number } = {}): Promise<Run> {
     const child: ResultPromise = execa(...asUser(user, uid, ['node', ROOTLET, ...args], { HOME: home, CI: '1' }), { reject: false, stdin: 'ignore' });
     if (signalAfter) {
       let seen = '';
@@ -61,7 +61,7 @@ export function upSuite(kind: EngineKind): void {
         // setpriv and env exec node: the child's pid is rootlet's. One Ctrl-C, as a user presses it.
         if (!sent && signalAfter.test(seen)) {
           sent = true;
-          child.kill('SIGINT');
+          setTimeout(() => child.kill('SIGINT'), signalDelayMs);
         }
       });
     }
@@ -279,6 +279,25 @@ export function upSuite(kind: EngineKind): void {
       expect(up.exitCode, up.stderr).toBe(130);
       expect(up.stderr).toMatch(/^error: interrupted/m);
       expect(await nodesOf(name)).toEqual([]);
+    });
+
+    it('Ctrl-C during kubeadm init with --retain stops kubeadm in the node and deletes its config', async () => {
+      const name = `standin-slowinit-${prefix}`;
+      const controlPlane = `${name}-control-plane`;
+      const up = await rootlet(['up', '--name', name, '--image', image, '--skip-doctor', '--retain'], {
+        signalAfter: /\[STARTED\] Initialize the control plane/,
+        signalDelayMs: 2000,
+      });
+      try {
+        expect(up.exitCode, up.stderr).toBe(130);
+        // kubeadm had started (it writes admin.conf before waiting for the control plane)...
+        expect((await engine.exec(controlPlane, ['test', '-f', '/etc/kubernetes/admin.conf'])).exitCode).toBe(0);
+        // ...and was stopped, and the file with the token is gone.
+        expect((await engine.exec(controlPlane, ['pgrep', '-f', 'kubeadm init'])).exitCode).toBe(1);
+        expect((await engine.exec(controlPlane, ['test', '-e', '/kind/rootlet-init.yaml'])).exitCode).toBe(1);
+      } finally {
+        await rootlet(['down', '--name', name]);
+      }
     });
 
     it('the argv watch sees a token planted in a process argv (so its silence means something)', async () => {

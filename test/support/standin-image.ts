@@ -104,6 +104,8 @@ export async function standinContext(): Promise<{ context: Buffer; tag: string }
     ['usr/bin/kubectl', 'kubectl', 0o755],
     ['usr/sbin/useradd', 'useradd', 0o755],
     ['usr/bin/getsubids', 'getsubids', 0o755],
+    ['usr/bin/pkill', 'pkill', 0o755],
+    ['usr/bin/pgrep', 'pkill', 0o755],
     ['usr/local/lib/standin/apiserver', 'apiserver', 0o755],
     ...LIB_FILES.map((name): [string, string, number] => [`usr/local/lib/standin/${name}`, `lib/${name}`, 0o644]),
     ...CGI_SCRIPTS.map((name): [string, string, number] => [`usr/local/lib/standin/www/cgi-bin/${name}`, `www/cgi-bin/${name}`, 0o755]),
