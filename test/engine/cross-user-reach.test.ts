@@ -65,12 +65,13 @@ if (!sockets.podman || !sockets.docker || !hostAddress) {
         const caller = `${run}-${client}-calls`;
         await launch(server, listener, [{ hostAddress: hostAddress, hostPort: port, containerPort: port, protocol: 'tcp' }]);
         await launch(client, caller, []);
-        const received = engines[server].exec(listener, ['nc', '-l', '-p', String(port)], { signal: AbortSignal.timeout(20_000) });
-        // The listener needs a moment inside its node; the caller retries until it connects.
+        // The listener answers, so the caller knows it reached the listener itself: the engines' port forwarders accept
+        // a connection before anything listens in the node, and what is sent then is lost.
+        const received = engines[server].exec(listener, ['sh', '-c', `echo pong | nc -l -p ${port}`], { signal: AbortSignal.timeout(90_000) });
         const sent = await engines[client].exec(caller, [
           'sh',
           '-c',
-          `for i in 1 2 3 4 5 6 7 8 9 10; do echo "from ${client}" | nc -w 2 ${hostAddress} ${port} && exit 0; sleep 0.5; done; exit 1`,
+          `i=0; while [ $i -lt 60 ]; do [ "$(echo "from ${client}" | nc -w 2 ${hostAddress} ${port})" = pong ] && exit 0; i=$((i + 1)); sleep 0.5; done; exit 1`,
         ]);
         expect(sent.exitCode, sent.stderr).toBe(0);
         expect((await received).stdout).toBe(`from ${client}\n`);
