@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ExitCode, RootletError, UsageError } from '../errors.js';
 import { engineFor } from '../cluster/engine-choice.js';
 import { kubeconfigTarget, mergeIntoKubeconfig } from '../cluster/kubeconfig-store.js';
-import { controlPlaneName } from '../cluster/names.js';
+import { apiServerUrl, controlPlaneName } from '../cluster/names.js';
 import { ClusterRecord } from '../cluster/record.js';
 import { DEFAULT_CLUSTER_NAME } from '../config/cluster-file.js';
 import { LocalHost } from '../host/local-host.js';
@@ -40,7 +40,7 @@ export async function kubeconfigCommand(raw: unknown): Promise<number> {
     `${controlPlane}:/etc/kubernetes/admin.conf`,
   );
   const { address, port } = record.data.apiServer;
-  const entry = clusterKubeconfig(admin, { clusterName: name, server: `https://${address.includes(':') ? `[${address}]` : address}:${port}` });
+  const entry = clusterKubeconfig(admin, { clusterName: name, server: apiServerUrl(address, port) });
   if (!options.merge) {
     process.stdout.write(renderKubeconfig(entry));
     return ExitCode.ok;

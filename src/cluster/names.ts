@@ -21,3 +21,8 @@ export function networkName(cluster: string): string {
 export function contextName(cluster: string): string {
   return `rootlet-${cluster}`;
 }
+
+/** The API server's URL at a host address and port (IPv6 in brackets), as kubeconfigs and status show it. */
+export function apiServerUrl(address: string, port: number): string {
+  return `https://${address.includes(':') ? `[${address}]` : address}:${port}`;
+}

@@ -3,7 +3,7 @@ import type { NodeState, PortMapping } from '../engine/types.js';
 import { kubectlGet, readClusterRecord } from '../kube/node-steps.js';
 import { nodeReadiness } from '../kube/readiness.js';
 import { Transcript } from '../kube/transcript.js';
-import { contextName } from './names.js';
+import { apiServerUrl, contextName } from './names.js';
 import { ClusterRecord } from './record.js';
 
 export interface NodeStatus {
@@ -73,9 +73,7 @@ export async function clusterStatus(engine: Engine, name: string, nodes: readonl
     engine: `${engine.info.kind} ${engine.info.version}`,
     kubernetesVersion: record?.kubernetesVersion,
     cni: record?.cni,
-    apiServer: record
-      ? `https://${record.apiServer.address.includes(':') ? `[${record.apiServer.address}]` : record.apiServer.address}:${record.apiServer.port}`
-      : undefined,
+    apiServer: record ? apiServerUrl(record.apiServer.address, record.apiServer.port) : undefined,
     context: contextName(name),
     ready: statuses.length > 0 && statuses.every((node) => node.container === 'running' && node.ready === true),
     userNamespacedPods: record?.userNamespacedPods,

@@ -44,7 +44,7 @@ import { UndoStack } from '../undo-stack.js';
 import { nodeAddress } from './addresses.js';
 import { pickApiServerPort } from './api-port.js';
 import { mergeIntoKubeconfig, kubeconfigTarget } from './kubeconfig-store.js';
-import { controlPlaneName, contextName, networkName, workerNames } from './names.js';
+import { apiServerUrl, controlPlaneName, contextName, networkName, workerNames } from './names.js';
 import { waitForApiServer, waitUntilReady } from './readiness-wait.js';
 import { ClusterRecord, clusterRecord } from './record.js';
 import { engineOptions, requireRootless, type EngineChoice } from './engine-choice.js';
@@ -439,7 +439,7 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
         const admin = parseKubeconfig(await readAdminKubeconfig(step(ctx.engine), controlPlane), `${controlPlane}:/etc/kubernetes/admin.conf`);
         const entry = clusterKubeconfig(admin, {
           clusterName: cluster.name,
-          server: `https://${hostForUrl(cluster.networking.apiServerAddress)}:${ctx.apiPort}`,
+          server: apiServerUrl(cluster.networking.apiServerAddress, ctx.apiPort),
         });
         ctx.kubeconfigPath = await kubeconfigTarget(host, request.env);
         await mergeIntoKubeconfig(host, ctx.kubeconfigPath, entry, { switchContext: request.switchContext });
@@ -461,7 +461,7 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
     image: context.image,
     kubernetesVersion: context.facts.kubernetesVersion,
     cni: context.cni.name,
-    apiServer: `https://${hostForUrl(cluster.networking.apiServerAddress)}:${context.apiPort}`,
+    apiServer: apiServerUrl(cluster.networking.apiServerAddress, context.apiPort),
     kubeconfig: context.kubeconfigPath,
     context: contextName(cluster.name),
     nodes: context.nodes,
@@ -498,10 +498,6 @@ function changedSettings(record: ClusterRecord, cluster: ClusterOptions): string
     ['apiServerAddress', record.apiServer.address, cluster.networking.apiServerAddress],
   ];
   return pairs.filter(([, was, now]) => was !== now).map(([what, was, now]) => `${what}: created with ${was}, asked for ${now}`);
-}
-
-function hostForUrl(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
 }
 
 /** Saves the transcript and the nodes' consoles, undoes this run's work unless --retain, and says where the log is. */
