@@ -95,13 +95,19 @@ async function fileExists(ctx: StepContext, node: string, path: string): Promise
 /** How long deleting a secret file may take; it runs even after the command was interrupted. */
 const CLEANUP_TIMEOUT_MS = 15_000;
 
-/** Deletes a file in the node, also after Ctrl-C: the command's signal is not used, a timeout bounds it instead. */
+/**
+ * A cleanup command in the node that runs also after Ctrl-C: the command's signal is not used, a timeout bounds it
+ * instead. A failure is noted in the transcript, not thrown: cleanup never hides the error that led to it.
+ */
+async function cleanup(ctx: StepContext, node: string, argv: readonly string[], okCodes: readonly number[], what: string): Promise<void> {
+  const result = await ctx.shell.exec(node, argv, { signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) }).catch((error: unknown) => error as Error);
+  if (result instanceof Error || !okCodes.includes(result.exitCode))
+    ctx.transcript.note(node, `could not ${what}: ${result instanceof Error ? result.message : lastLines(result)}`);
+  else ctx.transcript.record(node, argv, result.exitCode, '');
+}
+
 async function removeFile(ctx: StepContext, node: string, path: string): Promise<void> {
-  const argv = ['rm', '-f', path];
-  const result = await ctx.shell.exec(node, argv, { signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) }).catch((error: unknown) => error);
-  if (result instanceof Error || (result as ExecResult).exitCode !== 0)
-    ctx.transcript.note(node, `could not delete ${path}: ${result instanceof Error ? result.message : lastLines(result as ExecResult)}`);
-  else ctx.transcript.record(node, argv, 0, '');
+  await cleanup(ctx, node, ['rm', '-f', path], [0], `delete ${path}`);
 }
 
 export interface NodeFacts {
@@ -152,12 +158,8 @@ async function withConfigFile<T>(ctx: StepContext, node: string, path: string, c
 
 async function stopKubeadm(ctx: StepContext, node: string, config: string): Promise<void> {
   // The pattern names this very config file, so nothing else in the node matches; no alternation, which BRE lacks.
-  const argv = ['pkill', '-f', `kubeadm [a-z]* --config ${config}`];
-  const result = await ctx.shell.exec(node, argv, { signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) }).catch((error: unknown) => error);
   // pkill: 0 stopped, 1 none left (kubeadm had finished).
-  if (result instanceof Error || ![0, 1].includes((result as ExecResult).exitCode))
-    ctx.transcript.note(node, `could not stop kubeadm: ${result instanceof Error ? result.message : lastLines(result as ExecResult)}`);
-  else ctx.transcript.record(node, argv, (result as ExecResult).exitCode, '');
+  await cleanup(ctx, node, ['pkill', '-f', `kubeadm [a-z]* --config ${config}`], [0, 1], 'stop kubeadm');
 }
 
 /** `kubeadm init` with the rendered configuration; --skip-token-print keeps the token out of its output. */
