@@ -82,6 +82,17 @@ export class DockerApiEngine implements Engine {
     });
   }
 
+  async exportImage(ref: string): Promise<NodeJS.ReadableStream> {
+    return this.#call(`export image ${ref}`, () => this.#docker.getImage(ref).get());
+  }
+
+  async loadImage(archive: NodeJS.ReadableStream, options: ProgressOptions = {}): Promise<void> {
+    await this.#call('load an image', async () => {
+      const stream = await this.#docker.loadImage(archive, { abortSignal: options.signal });
+      await this.#follow(stream, options);
+    });
+  }
+
   /** Waits for a pull or build stream to end; any event with an error fails it (the stream itself does not). */
   async #follow(stream: NodeJS.ReadableStream, { onProgress }: ProgressOptions): Promise<void> {
     await new Promise<void>((resolve, reject) => {

@@ -22,6 +22,10 @@ export interface Engine {
   pullImage(ref: string, options?: ProgressOptions): Promise<void>;
   /** Builds `tag` from a tar build context (Dockerfile at its root). */
   buildImage(context: Uint8Array, tag: string, options?: ProgressOptions): Promise<void>;
+  /** The image as a docker-archive tar stream (`docker save`), for another engine to load. */
+  exportImage(ref: string): Promise<NodeJS.ReadableStream>;
+  /** Loads a docker-archive tar stream (`docker load`), which may come straight from another engine's exportImage. */
+  loadImage(archive: NodeJS.ReadableStream, options?: ProgressOptions): Promise<void>;
   /** Subnets of every network the engine has. */
   networkSubnets(): Promise<string[]>;
   /** The named network, created with a subnet from `choose` (given the subnets in use) when missing. */

@@ -135,7 +135,13 @@ export function nodeContainerSpec(cluster: ClusterSettings, node: NodeSpec, engi
         NetworkMode: cluster.network,
         RestartPolicy: { Name: 'always' },
         Sysctls: sysctls,
-        PortBindings: Object.fromEntries(node.ports.map((port) => [portKey(port), [{ HostIp: port.hostAddress, HostPort: String(port.hostPort) }]])),
+        // One container port may be published on several host addresses (loopback for kubectl, the host's address for other hosts).
+        PortBindings: Object.fromEntries(
+          [...new Set(node.ports.map(portKey))].map((key) => [
+            key,
+            node.ports.filter((port) => portKey(port) === key).map((port) => ({ HostIp: port.hostAddress, HostPort: String(port.hostPort) })),
+          ]),
+        ),
         ...(engine.rootless ? { Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }] } : {}),
         SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
         ...(extraHosts.length === 0 ? {} : { ExtraHosts: extraHosts }),

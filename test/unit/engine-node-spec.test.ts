@@ -194,6 +194,18 @@ describe('nodeContainerSpec per engine', () => {
         expect(spec(CONTROL_PLANE, engine).ports).toEqual(['127.0.0.1:6443->6443/tcp', '127.0.0.1:10250->10250/tcp', '127.0.0.1:8472->8472/udp']);
       });
 
+      it('publishes one port on several host addresses (loopback for kubectl, the host address for other hosts)', () => {
+        const twice: NodeSpec = {
+          ...CONTROL_PLANE,
+          ports: [
+            { hostAddress: '127.0.0.1', hostPort: 6443, containerPort: 6443, protocol: 'tcp' },
+            { hostAddress: '192.168.1.10', hostPort: 6443, containerPort: 6443, protocol: 'tcp' },
+            { hostAddress: '192.168.1.10', hostPort: 8472, containerPort: 8472, protocol: 'udp' },
+          ],
+        };
+        expect(spec(twice, engine).ports).toEqual(['127.0.0.1:6443->6443/tcp', '192.168.1.10:6443->6443/tcp', '192.168.1.10:8472->8472/udp']);
+      });
+
       it('publishes nothing for a worker without ports', () => {
         expect(spec(WORKER, engine).ports).toEqual([]);
       });
