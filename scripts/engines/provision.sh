@@ -7,6 +7,9 @@
 # sshd on 127.0.0.1:2222 (../ssh/provision-sshd.sh; the machine's own sshd and port 22 are left alone):
 #   rootlet-remote1: rootless Podman, socket /run/user/UID/podman/podman.sock
 #   rootlet-remote2: rootless Docker, socket /run/user/UID/docker.sock
+# Each test user also gets an address of its own on lo (10.77.0.1-4/32, ROOTLET_TEST_..._ADDRESS): the address other
+# "hosts" reach it at, as each machine of a real cluster has its own. Rootless containers cannot reach 127.x on the
+# host (the engine's network has its own loopback), but reach these, and publish ports on them.
 # Idempotent: installs what is missing, starts what is not answering. Prints the sockets as
 # ROOTLET_TEST_PODMAN_SOCKET=... / ROOTLET_TEST_DOCKER_SOCKET=... lines, then the remote hosts'
 # ROOTLET_TEST_REMOTE1...=... and the sshd's ROOTLET_TEST_SSH_...=... lines (all also written to
@@ -134,20 +137,31 @@ start_docker() {
   echo "$var=$socket"
 }
 
-# remote_host VAR USER ENGINE: a user that plays a remote host; prints VAR=USER, VAR_ENGINE=..., VAR_SOCKET=...
+# remote_host VAR USER ENGINE ADDRESS: a user that plays a remote host; prints VAR=USER, VAR_ENGINE=...,
+# VAR_SOCKET=..., VAR_ADDRESS=...
 remote_host() {
-  local var=$1 user=$2 engine=$3
+  local var=$1 user=$2 engine=$3 address=$4
   echo "$var=$user"
   echo "${var}_ENGINE=$engine"
   "start_$engine" "$user" "${var}_SOCKET"
+  echo "${var}_ADDRESS=$address"
 }
+
+# host_address ADDRESS: ADDRESS/32 on lo (no dummy interfaces: this kernel has no CONFIG_DUMMY).
+host_address() {
+  ip -4 addr show dev lo | grep -qF " $1/32 " || { log "adding $1/32 to lo"; ip addr add "$1/32" dev lo; }
+}
+ADDRESSES=(10.77.0.1 10.77.0.2 10.77.0.3 10.77.0.4)
+for address in "${ADDRESSES[@]}"; do host_address "$address"; done
 
 {
   start_podman "$PODMAN_USER" ROOTLET_TEST_PODMAN_SOCKET
+  echo "ROOTLET_TEST_PODMAN_ADDRESS=${ADDRESSES[0]}"
   start_docker "$DOCKER_USER" ROOTLET_TEST_DOCKER_SOCKET
-  remote_host ROOTLET_TEST_REMOTE1 "$REMOTE1_USER" podman
-  remote_host ROOTLET_TEST_REMOTE2 "$REMOTE2_USER" docker
+  echo "ROOTLET_TEST_DOCKER_ADDRESS=${ADDRESSES[3]}"
+  remote_host ROOTLET_TEST_REMOTE1 "$REMOTE1_USER" podman "${ADDRESSES[1]}"
+  remote_host ROOTLET_TEST_REMOTE2 "$REMOTE2_USER" docker "${ADDRESSES[2]}"
   # The local engine users run the CLI in the tests (the control host of a multi-host test): they get the client
   # key. Every test user, the local ones too, accepts it, so any of them can be a remote host.
-  bash "$HERE/../ssh/provision-sshd.sh" --client "$PODMAN_USER" --client "$DOCKER_USER" --login "$REMOTE1_USER" --login "$REMOTE2_USER"
+  bash "$HERE/../ssh/provision-sshd.sh" "${ADDRESSES[@]/#/--listen=}" --client "$PODMAN_USER" --client "$DOCKER_USER" --login "$REMOTE1_USER" --login "$REMOTE2_USER"
 } | tee "$ENV_FILE"

@@ -2,7 +2,9 @@
 # A real sshd for the multi-host tests, as root (../shared/ENVIRONMENT.md, "Several hosts on one machine"):
 # Debian's openssh-server run as a separate daemon on 127.0.0.1:2222 with its own config, host key and pid file
 # under /etc/rootlet-test-sshd/. The machine's own sshd, its config and port 22 are never touched.
-#   provision-sshd.sh [--client USER]... [--login USER]...
+#   provision-sshd.sh [--listen=ADDRESS]... [--client USER]... [--login USER]...
+# --listen=ADDRESS: sshd also listens on ADDRESS:2222 (an address of this machine), so tests reach "hosts" at
+#   addresses of their own.
 # --login USER: USER accepts the test client key (~/.ssh/authorized_keys) and may log in; only these users may.
 # --client USER: as --login, and USER also gets a copy of the client key as ~/.ssh/id_ed25519 (the users that
 #   run the CLI in the tests). The users must exist. known_hosts of the users is left alone (host-key checking is
@@ -22,14 +24,16 @@ HOST=127.0.0.1
 PORT=2222
 
 log() { printf 'provision-sshd: %s\n' "$*" >&2; }
-usage() { echo "usage: provision-sshd.sh [--client USER]... [--login USER]..." >&2; exit 2; }
+usage() { echo "usage: provision-sshd.sh [--listen=ADDRESS]... [--client USER]... [--login USER]..." >&2; exit 2; }
 
 [ "$(id -u)" = 0 ] || { echo "provision-sshd: run as root (it installs packages and starts sshd)" >&2; exit 1; }
 
 clients=()
 logins=()
+listen=("$HOST")
 while [ $# -gt 0 ]; do
   case $1 in
+    --listen=*) listen+=("${1#--listen=}"); shift ;;
     --client) [ $# -ge 2 ] || usage; clients+=("$2"); logins+=("$2"); shift 2 ;;
     --login) [ $# -ge 2 ] || usage; logins+=("$2"); shift 2 ;;
     *) usage ;;
@@ -84,10 +88,10 @@ chmod 755 /run/sshd
 
 config() {
   cat <<CONF
-# rootlet's test sshd (scripts/ssh/provision-sshd.sh): loopback only, keys only, the test users only.
+# rootlet's test sshd (scripts/ssh/provision-sshd.sh): addresses on lo only, keys only, the test users only.
 # Not the machine's sshd: its own port, host key and pid file; /etc/ssh is not read.
 Port $PORT
-ListenAddress $HOST
+$(printf 'ListenAddress %s\n' "${listen[@]}")
 HostKey $HOST_KEY
 PidFile $PID_FILE
 PubkeyAuthentication yes
