@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { parseSshTarget } from '../host/ssh-target.js';
 import { DEFAULT_KUBELET_PORT, DEFAULT_POD_SUBNET, DEFAULT_SERVICE_SUBNET } from '../kube/cluster-spec.js';
 import { KUBEADM_PATCH_KINDS, kubeadmPatchRefusal } from '../kube/kubeadm-patches.js';
 
@@ -149,6 +150,12 @@ const Networking = z
     apiServerAddress: IpAddress.default(DEFAULT_API_SERVER_ADDRESS).describe('The host address the API server is published on.'),
     kubeletPort: Port.default(DEFAULT_KUBELET_PORT).describe("The kubelets' port, cluster-wide."),
     vxlanPort: Port.default(DEFAULT_VXLAN_PORT).describe('The UDP port of the pod network between nodes (flannel VXLAN).'),
+    advertiseAddress: z
+      .union([z.literal('auto'), IpAddress], { error: (issue) => `${JSON.stringify(issue.input)} is not an IP address or auto` })
+      .optional()
+      .describe(
+        'The address of this host that nodes on other hosts reach the control plane at: the API server, kubelet and VXLAN ports are published there. Needed to join other hosts; auto: the source address of the default route; default with hosts: the address of the interface that routes to them.',
+      ),
   })
   .superRefine((net, ctx) => {
     const pods = ipv4Network(net.podSubnet);
@@ -166,6 +173,13 @@ const Networking = z
       fail(ctx, `${net.serviceSubnet} is larger than the API server accepts (/12 at most)`, `use a /12 to /24, such as ${DEFAULT_SERVICE_SUBNET}`, [
         'serviceSubnet',
       ]);
+    if (net.advertiseAddress !== undefined && isLoopback(net.advertiseAddress))
+      fail(
+        ctx,
+        `${net.advertiseAddress} is a loopback address: other hosts cannot reach it`,
+        'give an address of this host that the other hosts reach, such as the one `ip route get <other host>` shows as src',
+        ['advertiseAddress'],
+      );
     if (net.apiServerPort !== undefined && net.apiServerPort === net.kubeletPort)
       fail(
         ctx,
@@ -292,6 +306,48 @@ const Nodes = z
   })
   .describe('Settings for every node of the cluster.');
 
+export function isLoopback(address: string): boolean {
+  return /^127\./.test(address) || address === '::1' || /^::ffff:127\./i.test(address);
+}
+
+/** A host joined over SSH (`rootlet join`, or `rootlet up` with the file): one worker node in its user's rootless engine. */
+const HostEntry = z
+  .strictObject({
+    address: z
+      .string({ error: 'must be a host name, an IP address or a Host alias of ~/.ssh/config' })
+      .min(1, { error: 'must be a host name, an IP address or a Host alias of ~/.ssh/config' })
+      .describe('Where SSH connects: a host name, an IP address, or a Host alias of ~/.ssh/config.'),
+    user: z.string({ error: 'must be a login name' }).optional().describe('The login name (default: ~/.ssh/config’s User, else yours).'),
+    port: Port.optional().describe('The SSH port (default: ~/.ssh/config’s Port, else 22).'),
+    identity: z
+      .string({ error: 'must be a file path' })
+      .min(1, { error: 'must be a file path' })
+      .optional()
+      .describe('A private key file for this host, relative to the cluster file’s directory (default: ssh-agent, ~/.ssh/config, ~/.ssh/id_*).'),
+    advertiseAddress: IpAddress.optional().describe(
+      "The address the other hosts reach this host's node at (its kubelet and VXLAN ports are published there); default: the address SSH connected to.",
+    ),
+    role: z
+      .enum(['worker'], {
+        error: (issue) => `${JSON.stringify(issue.input)} is not a role rootlet joins: hosts join as worker (one control plane, on this host)`,
+      })
+      .default('worker')
+      .describe('worker: the control plane runs on the host that runs rootlet up.'),
+  })
+  .superRefine((entry, ctx) => {
+    // The same checks as a HOST argument: nothing with shell or ssh option characters gets near a connection.
+    try {
+      parseSshTarget(`${entry.user === undefined ? '' : `${entry.user}@`}${entry.address.includes(':') ? `[${entry.address}]` : entry.address}`);
+    } catch (error) {
+      fail(ctx, error instanceof Error ? error.message.replace(/; expected .*$/, '') : String(error), 'write a host name or address, and the user separately', [
+        entry.user === undefined ? 'address' : 'user',
+      ]);
+    }
+    if (entry.advertiseAddress !== undefined && isLoopback(entry.advertiseAddress))
+      fail(ctx, `${entry.advertiseAddress} is a loopback address: other hosts cannot reach it`, "give the host's own address", ['advertiseAddress']);
+  });
+export type HostEntry = z.infer<typeof HostEntry>;
+
 /** The file's schema; defaults are applied in parsing, so the parsed file is complete. */
 export const ClusterFileSchema = z
   .strictObject({
@@ -308,10 +364,36 @@ export const ClusterFileSchema = z
     kubernetes: Kubernetes.prefault({}),
     nodes: Nodes.prefault({}),
     wait: Duration.default(DEFAULT_WAIT).describe('How long `rootlet up` waits for every node and the CNI to be ready.'),
+    hosts: z
+      .array(HostEntry)
+      .default([])
+      .describe('Other hosts, joined over SSH after the control plane is up (`rootlet up -f`, `rootlet join -f`); one node on each.'),
   })
   .superRefine((file, ctx) => {
+    const seen = new Map<string, number>();
+    file.hosts.forEach((entry, index) => {
+      const key = `${entry.user ?? ''}@${entry.address}:${entry.port ?? ''}`;
+      const first = seen.get(key);
+      if (first !== undefined) fail(ctx, `is the same host as hosts[${first}]`, 'list each host once', ['hosts', index, 'address']);
+      else seen.set(key, index);
+    });
+    if (file.hosts.length === 0 && file.networking.advertiseAddress !== undefined && file.workers > 0)
+      fail(
+        ctx,
+        'a cluster reachable from other hosts runs one node per host: local workers cannot share the pod network with remote hosts (one VXLAN port per host address)',
+        'set workers to 0 and join the other hosts with rootlet join',
+        ['workers'],
+        ['networking', 'advertiseAddress'],
+      );
+    if (file.hosts.length > 0 && file.workers > 0)
+      fail(
+        ctx,
+        'a cluster with hosts runs one node per host: local workers and remote hosts cannot share the pod network (one VXLAN port per host address)',
+        'set workers to 0 and list every worker host under hosts',
+        ['workers'],
+      );
     // Each node needs its own block of the pod subnet unless the controller manager is told otherwise.
-    const nodes = 1 + file.workers;
+    const nodes = 1 + file.workers + file.hosts.length;
     const pods = ipv4Network(file.networking.podSubnet);
     const ownMask = (file.kubernetes.extraArgs.controllerManager ?? []).some((arg) => arg.name === 'node-cidr-mask-size');
     if (pods && !ownMask) {

@@ -238,9 +238,14 @@ export function loadClusterFile(file: string, text: string): ClusterFile {
       })),
     );
   }
+  // Paths in the file are relative to its directory (~/ stays for the reader to expand).
+  const fromFile = (relative: string) => (path.isAbsolute(relative) || relative.startsWith('~/') ? relative : path.join(path.dirname(file), relative));
   const manifest = result.data.cni.manifest;
-  if (manifest === undefined || path.isAbsolute(manifest)) return result.data;
-  return { ...result.data, cni: { ...result.data.cni, manifest: path.join(path.dirname(file), manifest) } };
+  return {
+    ...result.data,
+    cni: manifest === undefined ? result.data.cni : { ...result.data.cni, manifest: fromFile(manifest) },
+    hosts: result.data.hosts.map((entry) => (entry.identity === undefined ? entry : { ...entry, identity: fromFile(entry.identity) })),
+  };
 }
 
 /** `rootlet up`'s flags that describe the cluster. Unset means not given: the flag parser sets no defaults of its own. */
@@ -257,6 +262,7 @@ export interface ClusterFlags {
   apiServerAddress?: string | undefined;
   kubeletPort?: number | undefined;
   vxlanPort?: number | undefined;
+  advertiseAddress?: string | undefined;
   /** A duration, as parseDuration reads it. */
   wait?: string | undefined;
 }
@@ -274,6 +280,7 @@ const FLAG_PATHS: Record<keyof ClusterFlags, readonly [string, ...string[]]> = {
   apiServerAddress: ['networking', 'apiServerAddress'],
   kubeletPort: ['networking', 'kubeletPort'],
   vxlanPort: ['networking', 'vxlanPort'],
+  advertiseAddress: ['networking', 'advertiseAddress'],
   wait: ['wait'],
 };
 
@@ -314,7 +321,7 @@ export function mergeClusterOptions(file: ClusterFile | undefined, flags: Cluste
     const flag = given.get(problem.at.join('.')) ?? (problem.alsoAt && given.get(problem.alsoAt.join('.')));
     throw new UsageError(`${flag ?? formatPath(problem.at)}: ${problem.message}`, problem.hint);
   }
-  const { name, image, workers, cni, networking, kubernetes, nodes, wait } = result.data;
+  const { name, image, workers, cni, networking, kubernetes, nodes, wait, hosts } = result.data;
   // Every key listed, optional ones too: a field added to the file must be decided on here.
   const options: { [K in keyof Required<ClusterOptions>]: ClusterOptions[K] } = {
     name,
@@ -324,6 +331,7 @@ export function mergeClusterOptions(file: ClusterFile | undefined, flags: Cluste
     networking,
     kubernetes,
     nodes,
+    hosts,
     waitMs: parseDuration(wait),
   };
   return options;

@@ -61,7 +61,34 @@ describe('loadClusterFile', () => {
       },
       nodes: { labels: { 'example.com/tier': 'dev' } },
       wait: '1h30m',
+      hosts: [],
     });
+  });
+
+  it('reads a multi-host file: hosts with key files resolved against its directory, the advertise address', () => {
+    const file = fixture('multi-host.yaml');
+    expect(file.networking.advertiseAddress).toBe('192.168.1.10');
+    expect(file.hosts).toEqual([
+      { address: 'node2.lab.example.com', user: 'alice', identity: path.join(FIXTURES, 'keys/lab_ed25519'), role: 'worker' },
+      { address: '192.168.1.13', port: 2222, advertiseAddress: '10.8.0.13', identity: '~/.ssh/id_lab', role: 'worker' },
+      { address: 'gpu-box', role: 'worker' },
+    ]);
+  });
+
+  it.each([
+    ['workers: 1\nhosts: [{address: node2}]', 'workers', 'one node per host'],
+    ['hosts: [{address: node2}, {address: node2}]', 'hosts[1].address', 'the same host as hosts[0]'],
+    ['hosts: [{address: "-oProxyCommand=touch /tmp/x"}]', 'hosts[0].address', 'invalid SSH host'],
+    ['hosts: [{address: "node2;reboot"}]', 'hosts[0].address', 'invalid SSH host'],
+    ['hosts: [{address: node2, user: "$(id)"}]', 'hosts[0].user', 'invalid SSH host'],
+    ['hosts: [{address: node2, role: control-plane}]', 'hosts[0].role', 'hosts join as worker'],
+    ['hosts: [{address: node2, advertiseAddress: 127.0.0.2}]', 'hosts[0].advertiseAddress', 'loopback'],
+    ['networking: {advertiseAddress: 127.0.0.1}', 'networking.advertiseAddress', 'loopback'],
+    ['networking: {advertiseAddress: here}', 'networking.advertiseAddress', 'not an IP address or auto'],
+    ['workers: 2\nnetworking: {advertiseAddress: 192.168.1.10}', 'workers', 'one node per host'],
+  ])('refuses %j at %s', (body, at, message) => {
+    const problem = textFailure(`${HEADER}${body.replace(/\\n/g, '\n')}\n`);
+    expect(problem.problems[0]).toMatchObject({ path: at, message: expect.stringContaining(message) as unknown });
   });
 
   it('fills every default into a minimal file', () => {
@@ -75,6 +102,7 @@ describe('loadClusterFile', () => {
       kubernetes: { featureGates: {}, extraArgs: {}, kubeadmConfigPatches: [] },
       nodes: { labels: {} },
       wait: '5m',
+      hosts: [],
     });
   });
 
@@ -90,7 +118,7 @@ describe('loadClusterFile', () => {
     expect(error.code).toBe('cluster-file');
     expect(error.message).toBe(`${path.join(FIXTURES, 'unknown-field-top.yaml')}:4:1: worker: unknown field`);
     expect(error.hint).toBe(
-      'did you mean workers? fields allowed at the top level: apiVersion, kind, name, image, workers, cni, networking, kubernetes, nodes, wait',
+      'did you mean workers? fields allowed at the top level: apiVersion, kind, name, image, workers, cni, networking, kubernetes, nodes, wait, hosts',
     );
   });
 
@@ -278,6 +306,7 @@ describe('mergeClusterOptions', () => {
       networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/16', apiServerAddress: '127.0.0.1', kubeletPort: 10250, vxlanPort: 8472 },
       kubernetes: { featureGates: {}, extraArgs: {}, kubeadmConfigPatches: [] },
       nodes: { labels: {} },
+      hosts: [],
       waitMs: DEFAULT_WAIT_MS,
     });
   });
