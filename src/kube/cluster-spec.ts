@@ -22,7 +22,21 @@ export interface KubeNode {
   role: KubeNodeRole;
   /** Set by the kubelet at registration (`--node-labels`); kubernetes.io-prefixed keys are mostly refused by the kubelet. */
   labels?: Record<string, string>;
+  /**
+   * For a node on another host than the control plane's: that host's address, where its kubelet and VXLAN ports are
+   * published. The node registers tainted (REMOTE_NODE_TAINT) with the kubelet's --cloud-provider=external, so nothing
+   * but rootlet sets its addresses, and no CNI pod starts there before rootlet has set them (Usernetes' sync-external-ip).
+   */
+  hostAddress?: string;
 }
+
+/**
+ * Held by a node on another host from registration until rootlet has set its ExternalIP and flannel's public IP.
+ * NoExecute: flannel's DaemonSet tolerates every NoSchedule taint (the cloud provider's uninitialized one too), not this.
+ */
+export const REMOTE_NODE_TAINT = { key: 'rootlet.dev/unconfigured', effect: 'NoExecute' } as const;
+/** Set by the kubelet itself under --cloud-provider=external; no cloud controller will clear it, rootlet does. */
+export const UNINITIALIZED_TAINT = { key: 'node.cloudprovider.kubernetes.io/uninitialized', effect: 'NoSchedule' } as const;
 
 /** A component flag as kubeadm v1beta4 lists them: the name without leading dashes, `{name: v, value: "2"}` for `--v=2`. */
 export interface KubeArg {

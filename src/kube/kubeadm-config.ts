@@ -13,6 +13,7 @@ import {
   DEFAULT_POD_SUBNET,
   DEFAULT_SERVICE_SUBNET,
   kubernetesVersion,
+  REMOTE_NODE_TAINT,
   type KubeArg,
   type KubeClusterSpec,
   type KubeComponent,
@@ -103,8 +104,14 @@ const OWN_FLAGS: Record<KubeComponent, string[]> = {
   apiServer: ['feature-gates', 'advertise-address'],
   controllerManager: ['feature-gates'],
   scheduler: ['feature-gates'],
-  kubelet: ['feature-gates', 'node-labels'],
+  kubelet: ['feature-gates', 'node-labels', 'cloud-provider'],
 };
+
+/**
+ * With nodes on other hosts, the API server reaches a kubelet at the node's ExternalIP (its host's address, set by
+ * rootlet), else at its InternalIP (nodes on the control plane's host). Usernetes sets ExternalIP alone.
+ */
+const MULTI_HOST_ADDRESS_TYPES = 'ExternalIP,InternalIP,Hostname';
 
 function extraArgs(spec: KubeClusterSpec, component: KubeComponent): KubeArg[] {
   const args = spec.extraArgs?.[component] ?? [];
@@ -123,7 +130,9 @@ function extraArgs(spec: KubeClusterSpec, component: KubeComponent): KubeArg[] {
           ? 'put feature gates in featureGates'
           : arg.name === 'node-labels'
             ? "put labels in the node's labels"
-            : 'set apiServer.advertiseAddress',
+            : arg.name === 'cloud-provider'
+              ? 'remove it: rootlet sets cloud-provider external on nodes of other hosts and their addresses itself'
+              : 'set networking.advertiseAddress',
       );
   }
   return args;
@@ -147,8 +156,18 @@ function nodeLabelsFlag(node: KubeNode): string | undefined {
 
 function nodeRegistration(spec: KubeClusterSpec, node: KubeNode): NodeRegistrationOptions {
   const labels = nodeLabelsFlag(node);
-  const kubeletArgs = [...(labels === undefined ? [] : [{ name: 'node-labels', value: labels }]), ...extraArgs(spec, 'kubelet')];
-  return { name: node.name, criSocket: CRI_SOCKET, ...(kubeletArgs.length === 0 ? {} : { kubeletExtraArgs: kubeletArgs }) };
+  const remote = node.hostAddress !== undefined;
+  const kubeletArgs = [
+    ...(labels === undefined ? [] : [{ name: 'node-labels', value: labels }]),
+    ...(remote ? [{ name: 'cloud-provider', value: 'external' }] : []),
+    ...extraArgs(spec, 'kubelet'),
+  ];
+  return {
+    name: node.name,
+    criSocket: CRI_SOCKET,
+    ...(kubeletArgs.length === 0 ? {} : { kubeletExtraArgs: kubeletArgs }),
+    ...(remote ? { taints: [{ ...REMOTE_NODE_TAINT }] } : {}),
+  };
 }
 
 /** `host` of `host:port`, `[v6]:port` or a bare host. */
@@ -225,7 +244,14 @@ function clusterConfiguration(spec: KubeClusterSpec, node: KubeNode, gates: Reco
     networking: { podSubnet: spec.podSubnet ?? DEFAULT_POD_SUBNET, serviceSubnet: spec.serviceSubnet ?? DEFAULT_SERVICE_SUBNET },
     apiServer: {
       certSANs: certSANs(spec, node),
-      extraArgs: [...(advertise === undefined ? [] : [{ name: 'advertise-address', value: advertise }]), gatesArg, ...extraArgs(spec, 'apiServer')],
+      extraArgs: [
+        ...(advertise === undefined ? [] : [{ name: 'advertise-address', value: advertise }]),
+        ...(advertise === undefined || extraArgs(spec, 'apiServer').some((arg) => arg.name === 'kubelet-preferred-address-types')
+          ? []
+          : [{ name: 'kubelet-preferred-address-types', value: MULTI_HOST_ADDRESS_TYPES }]),
+        gatesArg,
+        ...extraArgs(spec, 'apiServer'),
+      ],
     },
     controllerManager: { extraArgs: [gatesArg, ...extraArgs(spec, 'controllerManager')] },
     scheduler: { extraArgs: [gatesArg, ...extraArgs(spec, 'scheduler')] },
@@ -349,6 +375,14 @@ export function renderJoinConfig(spec: KubeClusterSpec, node: KubeNode, join: Jo
   };
   return yamlStream([
     yamlDocument(config, [
+      ...(node.hostAddress === undefined
+        ? []
+        : [
+            [
+              ['nodeRegistration', 'taints'],
+              `On another host (${node.hostAddress}): no CNI pod until rootlet has set the node's ExternalIP and flannel's public IP.`,
+            ] as Comment,
+          ]),
       [['discovery', 'bootstrapToken', 'caCertHashes'], 'Pinned to the cluster CA: kind sets unsafeSkipCAVerification instead.'],
       [['skipPhases'], SKIP_PREFLIGHT_WHY],
     ]),

@@ -241,3 +241,88 @@ export async function readClusterRecord(shell: NodeShell, controlPlane: string):
     return undefined;
   }
 }
+
+/** flannel reads a node's VTEP (public) address from this annotation, before it starts on the node. */
+export const FLANNEL_PUBLIC_IP_ANNOTATION = 'flannel.alpha.coreos.com/public-ip-overwrite';
+
+interface NodeObject {
+  metadata?: { name?: string; annotations?: Record<string, string> };
+  spec?: { taints?: Array<{ key?: string; effect?: string }> };
+}
+
+async function nodeObject(ctx: StepContext, controlPlane: string, node: string): Promise<NodeObject | undefined> {
+  const list = (await kubectlGet(ctx, controlPlane, ['nodes'])) as { items?: NodeObject[] } | undefined;
+  return list?.items?.find((item) => item.metadata?.name === node);
+}
+
+async function kubectl(ctx: StepContext, controlPlane: string, argv: readonly string[], what: string): Promise<void> {
+  const result = await run(ctx, controlPlane, ['kubectl', ...argv]);
+  if (result.exitCode !== 0)
+    throw new RootletError('kubectl', `${what} failed on ${controlPlane}: ${lastLines(result)}`, {
+      hint: 'is the API server up? `rootlet status` shows the control plane; re-running the command retries',
+    });
+}
+
+/** Waits until the node has registered with the API server (its kubelet does that right after kubeadm join). */
+export async function waitForRegistration(ctx: StepContext, controlPlane: string, node: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await nodeObject(ctx, controlPlane, node)) === undefined) {
+    if (Date.now() > deadline)
+      throw new RootletError('node-not-registered', `node ${node} joined but did not register with the API server within ${Math.round(timeoutMs / 1000)}s`, {
+        hint: 'its kubelet may not reach the API server: the log named below has what ran',
+      });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (ctx.signal?.aborted) throw interrupted();
+  }
+}
+
+/** Points flannel at the node's host address (what other hosts send VXLAN to); idempotent. */
+export async function setPublicAddress(ctx: StepContext, controlPlane: string, node: string, address: string): Promise<void> {
+  await kubectl(ctx, controlPlane, ['annotate', 'node', node, `${FLANNEL_PUBLIC_IP_ANNOTATION}=${address}`, '--overwrite'], `annotating node ${node}`);
+}
+
+/**
+ * What Usernetes' sync-external-ip.sh does by hand after every join, for a node on another host: its ExternalIP is its
+ * host's address (where the API server reaches its kubelet), flannel's public IP too, and then the taints it registered
+ * with are removed, so its CNI pod starts only now. Idempotent: a re-run finds the taints gone.
+ */
+export async function configureRemoteNode(
+  ctx: StepContext,
+  controlPlane: string,
+  node: string,
+  address: string,
+  taints: ReadonlyArray<{ key: string; effect: string }>,
+): Promise<void> {
+  await setPublicAddress(ctx, controlPlane, node, address);
+  // A merge patch replaces the whole list, as Usernetes' does; under cloud-provider=external the kubelet leaves it alone.
+  const addresses = {
+    status: {
+      addresses: [
+        { type: 'ExternalIP', address },
+        { type: 'Hostname', address: node },
+      ],
+    },
+  };
+  await kubectl(
+    ctx,
+    controlPlane,
+    ['patch', 'node', node, '--subresource=status', '--type=merge', '-p', JSON.stringify(addresses)],
+    `setting the addresses of node ${node}`,
+  );
+  const present = (await nodeObject(ctx, controlPlane, node))?.spec?.taints ?? [];
+  const removable = taints.filter((taint) => present.some((other) => other.key === taint.key && other.effect === taint.effect));
+  if (removable.length > 0)
+    await kubectl(ctx, controlPlane, ['taint', 'node', node, ...removable.map((taint) => `${taint.key}:${taint.effect}-`)], `untainting node ${node}`);
+}
+
+/** Deletes a join token once its join is over (its id alone is no secret); it would expire on its own anyway. */
+export async function deleteJoinToken(ctx: StepContext, controlPlane: string, token: string): Promise<void> {
+  await cleanup(ctx, controlPlane, ['kubeadm', 'token', 'delete', token.split('.')[0]!], [0], 'delete the join token');
+}
+
+/** Takes a node out of the cluster: drained (DaemonSets stay), then deleted; a node that is not there is gone already. */
+export async function removeFromCluster(ctx: StepContext, controlPlane: string, node: string): Promise<void> {
+  if ((await nodeObject(ctx, controlPlane, node)) === undefined) return;
+  await kubectl(ctx, controlPlane, ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=60s'], `draining node ${node}`);
+  await kubectl(ctx, controlPlane, ['delete', 'node', node, '--ignore-not-found'], `deleting node ${node}`);
+}

@@ -98,6 +98,12 @@ describe('golden kubeadm configuration', () => {
   it('for a worker joining', async () => {
     await expect(renderJoinConfig(LAB, node(LAB, 'lab-node2'), JOIN)).toMatchFileSnapshot('../golden/kube/join.worker.yaml');
   });
+
+  it('for a worker on another host', async () => {
+    await expect(renderJoinConfig(LAB, { ...node(LAB, 'lab-node2'), hostAddress: '192.168.1.12' }, JOIN)).toMatchFileSnapshot(
+      '../golden/kube/join.remote-worker.yaml',
+    );
+  });
 });
 
 describe('KubeletConfiguration', () => {
@@ -172,6 +178,8 @@ describe('ClusterConfiguration', () => {
     expect(single.scheduler.extraArgs).toEqual([{ name: 'feature-gates', value: 'KubeletInUserNamespace=true' }]);
     expect(lab.apiServer.extraArgs).toEqual([
       { name: 'advertise-address', value: '192.168.1.10' },
+      // Reached from other hosts: kubelets at their host's address (ExternalIP) first.
+      { name: 'kubelet-preferred-address-types', value: 'ExternalIP,InternalIP,Hostname' },
       { name: 'feature-gates', value: gates },
       { name: 'audit-log-maxage', value: '7' },
     ]);
@@ -269,6 +277,22 @@ describe('JoinConfiguration', () => {
     });
     const onLabel = renderJoinConfig({ ...LAB, extraArgs: { kubelet: [{ name: 'fail-swap-on', value: 'off' }] } }, node(LAB, 'lab-worker'), JOIN);
     expect(parseJoin(onLabel).nodeRegistration.kubeletExtraArgs).toContainEqual({ name: 'fail-swap-on', value: 'off' });
+  });
+
+  it('registers a node on another host tainted NoExecute, its addresses left to rootlet (cloud-provider external)', () => {
+    const remote = parseJoin(renderJoinConfig(LAB, { ...node(LAB, 'lab-node2'), hostAddress: '192.168.1.12' }, JOIN));
+    expect(remote.nodeRegistration.taints).toEqual([{ key: 'rootlet.dev/unconfigured', effect: 'NoExecute' }]);
+    expect(remote.nodeRegistration.kubeletExtraArgs).toContainEqual({ name: 'cloud-provider', value: 'external' });
+    // A local worker keeps kubeadm's defaults.
+    expect(join.nodeRegistration.taints).toBeUndefined();
+    const cloud = thrown(() => renderJoinConfig({ ...LAB, extraArgs: { kubelet: [{ name: 'cloud-provider', value: 'gce' }] } }, node(LAB, 'lab-node2'), JOIN));
+    expect(cloud).toMatchObject({ exitCode: 2, message: expect.stringContaining('is set by rootlet') as unknown });
+  });
+
+  it("keeps the user's own kubelet-preferred-address-types", () => {
+    const own = { name: 'kubelet-preferred-address-types', value: 'InternalIP' };
+    const rendered = parseInit(renderInitConfig({ ...LAB, extraArgs: { apiServer: [own] } }, controlPlane(LAB), { bootstrapToken: TOKEN }));
+    expect(rendered.cluster.apiServer.extraArgs?.filter((arg) => arg.name === own.name)).toEqual([own]);
   });
 
   it('skips preflight and carries no KubeletConfiguration (joins read the cluster-wide kubelet-config)', () => {

@@ -84,7 +84,7 @@ describe('applyKubeadmPatches', () => {
     ]);
     const cluster = byKind(patched, 'ClusterConfiguration');
     expect((cluster.apiServer as Json).certSANs).toEqual(['lab.example.com']);
-    expect((cluster.apiServer as Json).extraArgs).toHaveLength(3);
+    expect((cluster.apiServer as Json).extraArgs).toHaveLength(4);
     expect(cluster.networking).toBe('gone');
     expect(cluster.scheduler).toEqual({ extraArgs: [] });
   });
