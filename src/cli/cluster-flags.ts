@@ -4,6 +4,7 @@ import { ExitCode, RootletError } from '../errors.js';
 import { ClusterName, CniName, IpAddress, type ClusterFile } from '../config/cluster-file.js';
 import { loadClusterFile } from '../config/load-cluster-file.js';
 import type { Host } from '../host/host.js';
+import { HOST_CHECKS } from '../doctor/checks/index.js';
 
 const integer = (min: number, max: number) => z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
@@ -22,7 +23,17 @@ export const clusterFlags = z.object({
   wait: z.string().min(1).optional(),
   apiServerPort: integer(1, 65535).optional(),
   apiServerAddress: IpAddress.optional(),
+  advertiseAddress: z.union([z.literal('auto'), IpAddress], { error: 'must be an IP address of this host, or auto' }).optional(),
 });
+
+/** `--ignore-check ID` (repeatable): doctor check ids whose failure does not stop up or join. */
+export const ignoreCheckFlag = z
+  .array(
+    z.string().refine((id) => HOST_CHECKS.some((check) => check.id === id), {
+      error: (issue) => `${JSON.stringify(issue.input)} is not a check id: use one of ${HOST_CHECKS.map((check) => check.id).join(', ')}`,
+    }),
+  )
+  .default([]);
 
 /** Which engine: the same flags as doctor's. */
 export const engineChoiceFlags = z.object({

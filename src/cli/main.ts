@@ -82,6 +82,19 @@ Exit status: 0 nothing failed, 2 usage error, 3 a check failed, 5 a host could n
       .option('--wait <duration>', 'how long to wait for every node and the system pods to be Ready, e.g. 90s, 5m (default: 5m)')
       .option('--api-server-port <port>', 'host port of the API server (default: 6443 or the next free one)')
       .option('--api-server-address <ip>', 'host address the API server is published on and named in its certificate (default: 127.0.0.1)')
+      .option(
+        '--advertise-address <ip|auto>',
+        "this host's address for nodes on other hosts (rootlet join): API server, kubelet and VXLAN ports are published there; auto: the default route's",
+      )
+      .option('--identity <file>', "SSH private key for the cluster file's hosts (repeatable)", (file: string, all: string[]) => [...all, file], [])
+      .option('--ssh-config <file>', 'read Host aliases from this file instead of ~/.ssh/config')
+      .option('--accept-new-host-keys', "trust and record an SSH host key of the cluster file's hosts that known_hosts lacks")
+      .option(
+        '--ignore-check <id>',
+        "a doctor check whose failure does not stop one of the file's hosts (repeatable)",
+        (id: string, all: string[]) => [...all, id],
+        [],
+      )
       .option('--no-switch', 'do not make the cluster the current kubeconfig context')
       .option('--skip-doctor', 'do not check the host first (cgroups, sub-ids, sysctls, devices, ports)')
       .option('--retain', 'keep what was created when something fails, to look inside')
@@ -105,12 +118,53 @@ Exit status: 0 ready, 1 failed (everything created is removed unless --retain), 
       }),
     );
 
+  const collect = (value: string, all: string[]) => [...all, value];
+  engineFlags(
+    root
+      .command('join')
+      .argument('[hosts...]', 'hosts to join as workers: [user@]host[:port] or a Host alias of ~/.ssh/config (default: the cluster file’s hosts)')
+      .description('join other hosts to the cluster over SSH: check them, create a node in each user’s rootless engine, kubeadm join')
+      .option('-f, --file <path>', 'cluster file: its name and hosts (each with its address, user, port, identity)')
+      .option('--name <name>', 'cluster name (default: rootlet, or the cluster file’s)')
+      .option('--identity <file>', 'SSH private key (repeatable; default: ssh-agent, ~/.ssh/config, then ~/.ssh/id_*)', collect, [])
+      .option('--ssh-config <file>', 'read Host aliases from this file instead of ~/.ssh/config')
+      .option('--accept-new-host-keys', "trust and record a host's SSH key that ~/.ssh/known_hosts does not have yet (a changed key is always refused)")
+      .option('--skip-doctor', 'do not check the hosts first')
+      .option('--ignore-check <id>', 'a doctor check whose failure does not stop a host, e.g. cgroup.v2 (repeatable)', collect, [])
+      .option('--wait <duration>', 'how long to wait for each new node to be Ready (default: 5m, 0: do not wait)')
+      .option('--retain', 'keep what a failed host got (its node container), to look inside')
+      .option('--json', 'print one JSON document on stdout (progress stays on stderr)'),
+  )
+    .addHelpText(
+      'after',
+      `
+The cluster must have been created for several hosts: rootlet up --advertise-address ADDR (or auto), or a cluster
+file with networking.advertiseAddress or hosts. The other hosts need only sshd and the user's rootless Podman or
+Docker; the node image is copied over from this host's engine when they lack it.
+
+Examples:
+  rootlet up --name lab --advertise-address auto
+  rootlet join --name lab alice@node2 bob@node3:2222
+  rootlet join -f lab.yaml                    the hosts listed in the file
+  rootlet join --name lab gpu-box --json      gpu-box: a Host alias of ~/.ssh/config
+
+Exit status: 0 every host joined, 1 a host failed (the others stay joined; run it again to finish), 2 usage,
+3 a host is not ready (doctor), 4 its engine, 5 SSH (unreachable, unknown or changed host key), 130 interrupted.`,
+    )
+    .action((hosts: string[], options: Record<string, unknown>) =>
+      run(async () => {
+        const { joinCommand } = await import('./join.js');
+        return joinCommand(options, hosts);
+      }),
+    );
+
   engineFlags(
     root
       .command('down')
       .description("remove a cluster's nodes, volumes, network and kubeconfig entries (idempotent)")
       .option('--name <name>', 'cluster name (default: rootlet)')
       .option('--all', 'every rootlet cluster of this user')
+      .option('--host <host>', 'only this joined host (user@host[:port] or its node name): drained, deleted from the cluster, its node removed')
       .option('--json', 'print one JSON document on stdout'),
   ).action((options: Record<string, unknown>) =>
     run(async () => {

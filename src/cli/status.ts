@@ -4,8 +4,12 @@ import { engineFor } from '../cluster/engine-choice.js';
 import { allClusterStatuses, type ClusterStatus } from '../cluster/status.js';
 import { LocalHost } from '../host/local-host.js';
 import { clusterFlags, engineChoiceFlags } from './cluster-flags.js';
-import { colorFor, printJson } from './output.js';
+import { colorFor, printJson, tableLines } from './output.js';
 import { parseOptions } from './parse-options.js';
+import { withInterrupt } from './interrupt.js';
+import { connectSsh } from './ssh-connect.js';
+import { readMembers } from '../cluster/members.js';
+import { memberNodes } from '../cluster/member-hosts.js';
 
 const Options = engineChoiceFlags.extend({ name: clusterFlags.shape.name, json: z.boolean().default(false) });
 
@@ -22,15 +26,7 @@ function render(clusters: ClusterStatus[], paint: ReturnType<typeof colorFor>): 
     );
     if (cluster.apiServer) out.push(`  API server ${cluster.apiServer}, kubeconfig context ${cluster.context}`);
     const rows = cluster.nodes.map((node) => [node.name, node.role, node.host, node.container, readyText(node.ready), node.ports.join(' ') || '-']);
-    const header = ['NODE', 'ROLE', 'HOST', 'CONTAINER', 'KUBERNETES', 'PORTS'];
-    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-    for (const row of [header, ...rows])
-      out.push(
-        `  ${row
-          .map((cell, column) => cell.padEnd(widths[column]!))
-          .join('  ')
-          .trimEnd()}`,
-      );
+    out.push(...tableLines(['NODE', 'ROLE', 'HOST', 'CONTAINER', 'KUBERNETES', 'PORTS'], rows));
     if (cluster.userNamespacedPods)
       out.push(`  pods with hostUsers: false: ${cluster.userNamespacedPods.ready ? 'can run' : 'cannot run'} (${cluster.userNamespacedPods.reason})`);
     for (const problem of cluster.problems) out.push(`  ${paint('yellow', 'problem')}: ${problem}`);
@@ -44,7 +40,13 @@ export async function statusCommand(raw: unknown, { list = false } = {}): Promis
   const options = parseOptions(Options, raw);
   const host = new LocalHost();
   const engine = await engineFor(host, { socket: options.engineSocket, kind: options.engine, allowRootful: options.allowRootful }, process.env);
-  const clusters = await allClusterStatuses(engine, options.name);
+  const clusters = await withInterrupt((signal) =>
+    allClusterStatuses(engine, options.name, async (cluster) => {
+      const members = await readMembers(host, process.env, cluster);
+      const answers = await memberNodes(members, cluster, connectSsh, signal);
+      return members.map((member, index) => ({ member, answer: answers[index]! }));
+    }),
+  );
   if (options.name !== undefined && clusters.length === 0)
     throw new RootletError('no-cluster', `no cluster named ${options.name} on ${engine.info.kind}`, {
       exitCode: ExitCode.failure,

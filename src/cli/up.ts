@@ -2,11 +2,16 @@ import { z } from 'zod';
 import { ExitCode } from '../errors.js';
 import { upCluster, type UpResult } from '../cluster/up.js';
 import { progressStyle } from '../cluster/progress.js';
-import { loadClusterFileFrom, clusterFlags, engineChoiceFlags } from './cluster-flags.js';
+import { loadClusterFileFrom, clusterFlags, engineChoiceFlags, ignoreCheckFlag } from './cluster-flags.js';
 import { mergeClusterOptions } from '../config/load-cluster-file.js';
+import { DEFAULT_CLUSTER_NAME } from '../config/cluster-file.js';
 import { LocalHost } from '../host/local-host.js';
 import { withInterrupt } from './interrupt.js';
-import { printJson } from './output.js';
+import { colorFor, printJson } from './output.js';
+import { joinTargets, renderJoin, runJoin } from './join.js';
+import { engineFor } from '../cluster/engine-choice.js';
+import { joinExitCode } from '../cluster/join.js';
+import { resolveAddress } from '../cluster/advertise.js';
 import { parseOptions } from './parse-options.js';
 
 const Options = clusterFlags.extend(engineChoiceFlags.shape).extend({
@@ -15,6 +20,11 @@ const Options = clusterFlags.extend(engineChoiceFlags.shape).extend({
   retain: z.boolean().default(false),
   skipDoctor: z.boolean().default(false),
   switch: z.boolean().default(true),
+  // For the cluster file's hosts.
+  identity: z.array(z.string().min(1)).default([]),
+  sshConfig: z.string().min(1).optional(),
+  acceptNewHostKeys: z.boolean().default(false),
+  ignoreCheck: ignoreCheckFlag,
 });
 
 function summary(result: UpResult): string {
@@ -24,6 +34,11 @@ function summary(result: UpResult): string {
     `Cluster ${result.cluster} ${verb}: 1 control plane, ${workers} worker${workers === 1 ? '' : 's'}; Kubernetes ${result.kubernetesVersion}, CNI ${result.cni}, ${result.engine}; ${result.seconds}s`,
     `  API server  ${result.apiServer}`,
     `  kubeconfig  context ${result.context} in ${result.kubeconfig}`,
+    ...(result.advertiseAddress === undefined
+      ? []
+      : [
+          `  other hosts join at ${result.advertiseAddress}: rootlet join${result.cluster === DEFAULT_CLUSTER_NAME ? '' : ` --name ${result.cluster}`} USER@HOST`,
+        ]),
     `  pods with hostUsers: false  ${result.userNamespacedPods.ready ? 'can run' : 'cannot run'}: ${result.userNamespacedPods.reason}`,
     ...result.notes.map((note) => `  note: ${note}`),
     '',
@@ -39,20 +54,49 @@ export async function upCommand(raw: unknown): Promise<number> {
   const host = new LocalHost();
   const file = options.file === undefined ? undefined : await loadClusterFileFrom(host, options.file);
   const cluster = mergeClusterOptions(file, options);
+  // The hosts to join are checked (and resolved) before anything starts: the advertise address routes towards them.
+  const targets = await joinTargets(host, { args: [], entries: cluster.hosts, identity: options.identity, sshConfig: options.sshConfig });
+  const peers = await Promise.all(targets.map(async (target) => target.advertiseAddress ?? (await resolveAddress(target.target.host))));
+  const progress = progressStyle({ json: options.json, env: process.env, stderrIsTTY: process.stderr.isTTY === true });
+  const engineChoice = { socket: options.engineSocket, kind: options.engine, allowRootful: options.allowRootful };
   const result = await withInterrupt((signal) =>
     upCluster({
+      peers,
+      ignoreChecks: options.ignoreCheck,
       host,
       cluster,
-      engine: { socket: options.engineSocket, kind: options.engine, allowRootful: options.allowRootful },
+      engine: engineChoice,
       skipDoctor: options.skipDoctor,
       retain: options.retain,
       switchContext: options.switch,
-      progress: progressStyle({ json: options.json, env: process.env, stderrIsTTY: process.stderr.isTTY === true }),
+      progress,
       signal,
       env: process.env,
     }),
   );
-  if (options.json) printJson(result);
-  else process.stdout.write(summary(result));
-  return ExitCode.ok;
+  if (targets.length === 0) {
+    if (options.json) printJson(result);
+    else process.stdout.write(summary(result));
+    return ExitCode.ok;
+  }
+  // The control plane is up and stays up whatever the hosts do: each host's outcome is reported on its own.
+  const engine = await engineFor(host, engineChoice, process.env);
+  const joined = await withInterrupt((signal) =>
+    runJoin({
+      local: host,
+      engine,
+      cluster: cluster.name,
+      targets,
+      acceptNewHostKeys: options.acceptNewHostKeys,
+      skipDoctor: options.skipDoctor,
+      ignoreChecks: options.ignoreCheck,
+      retain: options.retain,
+      waitMs: cluster.waitMs,
+      progress,
+      signal,
+    }),
+  );
+  if (options.json) printJson({ ...result, join: joined });
+  else process.stdout.write(`${summary(result)}\n${renderJoin(joined, colorFor(process.stdout))}`);
+  return joinExitCode(joined);
 }

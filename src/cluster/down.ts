@@ -1,9 +1,23 @@
 import type { Engine } from '../engine/engine.js';
 import { LABELS } from '../engine/types.js';
+import { RootletError, UsageError, type ExitCode } from '../errors.js';
 import type { Host } from '../host/host.js';
+import { parseSshTarget, targetId } from '../host/ssh-target.js';
+import { removeFromCluster } from '../kube/node-steps.js';
+import { Transcript } from '../kube/transcript.js';
 import { kubeconfigTarget, removeFromKubeconfigFile } from './kubeconfig-store.js';
-import { networkName } from './names.js';
+import { withMemberEngine, type SshConnect } from './member-hosts.js';
+import { readMembers, updateMembers, type MemberHost } from './members.js';
+import { controlPlaneName, networkName } from './names.js';
 import { clusterNames } from './status.js';
+
+/** What happened on one member host. */
+export interface HostDownResult {
+  host: string;
+  nodes: string[];
+  /** Why it could not be cleaned up; it stays in the member list, so `rootlet down` again retries it. */
+  error?: ReturnType<RootletError['toJSON']> | undefined;
+}
 
 export interface DownResult {
   cluster: string;
@@ -11,26 +25,107 @@ export interface DownResult {
   /** Volumes of the cluster left without their container. */
   volumes: string[];
   kubeconfig: string | undefined;
+  hosts: HostDownResult[];
 }
 
-/**
- * Removes a cluster's nodes (with their /var volumes), its network and its kubeconfig entries. Idempotent: what is
- * already gone counts as removed, and a cluster that does not exist is removed already.
- */
-export async function downCluster(host: Host, engine: Engine, name: string, env: Record<string, string | undefined>): Promise<DownResult> {
+export interface RemoteAccess {
+  connect: SshConnect;
+  signal: AbortSignal;
+}
+
+/** Removes a cluster's nodes, orphan volumes and network from one engine (this host's or a member's). */
+async function removeFromEngine(engine: Engine, name: string): Promise<{ nodes: string[]; volumes: string[] }> {
   const nodes = await engine.listNodes(name);
   await Promise.all(nodes.map((node) => engine.removeNode(node.name)));
   // A worker container removed by hand leaves its /var volume, which would block the next `up`.
   const volumes = await engine.removeOrphanVolumes(name);
   await engine.removeNetwork(networkName(name), { [LABELS.cluster]: name });
-  const target = await kubeconfigTarget(host, env);
-  const changed = await removeFromKubeconfigFile(host, target, name);
-  return { cluster: name, nodes: nodes.map((node) => node.name), volumes, kubeconfig: changed ? target : undefined };
+  return { nodes: nodes.map((node) => node.name), volumes };
 }
 
-export async function downAll(host: Host, engine: Engine, env: Record<string, string | undefined>): Promise<DownResult[]> {
+async function downMember(member: MemberHost, name: string, remote: RemoteAccess): Promise<HostDownResult> {
+  try {
+    const { nodes } = await withMemberEngine(member, remote.connect, remote.signal, (engine) => removeFromEngine(engine, name));
+    return { host: member.host, nodes };
+  } catch (error) {
+    const known = error instanceof RootletError ? error : new RootletError('member-host', String(error));
+    return { host: member.host, nodes: [], error: known.toJSON() };
+  }
+}
+
+/**
+ * Removes a cluster's nodes (with their /var volumes) on this host and on every member host, its networks and its
+ * kubeconfig entries. Idempotent: what is already gone counts as removed, and a cluster that does not exist is removed
+ * already. A member host that cannot be reached keeps its entry, so running down again retries it.
+ */
+export async function downCluster(
+  host: Host,
+  engine: Engine,
+  name: string,
+  env: Record<string, string | undefined>,
+  remote: RemoteAccess,
+): Promise<DownResult> {
+  const members = await readMembers(host, env, name);
+  const hosts = await Promise.all(members.map((member) => downMember(member, name, remote)));
+  const done = new Set(hosts.filter((result) => !result.error).map((result) => result.host));
+  if (done.size > 0) await updateMembers(host, env, name, (current) => current.filter((member) => !done.has(member.host)));
+  const { nodes, volumes } = await removeFromEngine(engine, name);
+  const target = await kubeconfigTarget(host, env);
+  const changed = await removeFromKubeconfigFile(host, target, name);
+  return { cluster: name, nodes, volumes, kubeconfig: changed ? target : undefined, hosts };
+}
+
+export async function downAll(host: Host, engine: Engine, env: Record<string, string | undefined>, remote: RemoteAccess): Promise<DownResult[]> {
   const names = clusterNames(await engine.listNodes());
   const results: DownResult[] = [];
-  for (const name of names) results.push(await downCluster(host, engine, name, env));
+  for (const name of names) results.push(await downCluster(host, engine, name, env, remote));
   return results;
+}
+
+/** The member named by a HOST argument (as joined: user@host[:port]) or by its node's name. */
+function findMember(members: readonly MemberHost[], text: string, cluster: string): MemberHost {
+  const byNode = members.find((member) => member.node === text);
+  if (byNode) return byNode;
+  let id: string | undefined;
+  try {
+    id = targetId(parseSshTarget(text));
+  } catch {
+    id = undefined;
+  }
+  const found = members.find((member) => member.host === id || member.host.replace(/^[^@]*@/, '') === text);
+  if (!found)
+    throw new UsageError(
+      `${text} is not a host of cluster ${cluster}`,
+      members.length === 0 ? 'the cluster has no other hosts' : `its hosts: ${members.map((member) => `${member.host} (${member.node})`).join(', ')}`,
+    );
+  return found;
+}
+
+/**
+ * `down --host H`: takes H's node out of the cluster (drained, deleted) on the control plane, then removes its
+ * container, volume and network on H, and forgets H. The rest of the cluster stays.
+ */
+export async function downHost(
+  host: Host,
+  engine: Engine,
+  name: string,
+  env: Record<string, string | undefined>,
+  text: string,
+  remote: RemoteAccess,
+): Promise<HostDownResult & { node: string; drained: boolean }> {
+  const member = findMember(await readMembers(host, env, name), text, name);
+  const controlPlane = (await engine.listNodes(name)).find((node) => node.name === controlPlaneName(name));
+  let drained = false;
+  if (controlPlane?.status === 'running') {
+    await removeFromCluster({ shell: engine, transcript: new Transcript(), signal: remote.signal }, controlPlane.name, member.node);
+    drained = true;
+  }
+  const result = await downMember(member, name, remote);
+  if (result.error)
+    throw new RootletError('down-host', `${member.host}: ${result.error.message}`, {
+      exitCode: result.error.exitCode as ExitCode,
+      hint: `${drained ? `node ${member.node} is out of the cluster; ` : ''}its container stays until \`rootlet down --name ${name} --host ${member.host}\` reaches the host`,
+    });
+  await updateMembers(host, env, name, (current) => current.filter((other) => other.host !== member.host));
+  return { ...result, node: member.node, drained };
 }

@@ -4,7 +4,15 @@ import { kubectlGet, readClusterRecord } from '../kube/node-steps.js';
 import { nodeReadiness } from '../kube/readiness.js';
 import { Transcript } from '../kube/transcript.js';
 import { apiServerUrl, contextName } from './names.js';
+import type { MemberHost } from './members.js';
+import type { MemberNodes } from './member-hosts.js';
 import { ClusterRecord } from './record.js';
+
+/** What a member host answered (or why it did not), for a cluster's status. */
+export interface MemberView {
+  member: MemberHost;
+  answer: MemberNodes;
+}
 
 export interface NodeStatus {
   name: string;
@@ -44,7 +52,13 @@ export function clusterNames(nodes: readonly NodeState[]): string[] {
 }
 
 /** One cluster's status: containers from the engine, readiness from its API server, the rest from its record. */
-export async function clusterStatus(engine: Engine, name: string, nodes: readonly NodeState[]): Promise<ClusterStatus> {
+export async function clusterStatus(
+  engine: Engine,
+  name: string,
+  localNodes: readonly NodeState[],
+  members: readonly MemberView[] = [],
+): Promise<ClusterStatus> {
+  const nodes = [...localNodes, ...members.flatMap((view) => view.answer.nodes)];
   const problems: string[] = [];
   const controlPlane = nodes.find((node) => node.role === 'control-plane');
   let record: ClusterRecord | undefined;
@@ -68,6 +82,21 @@ export async function clusterStatus(engine: Engine, name: string, nodes: readonl
     kubeletVersion: readiness?.get(node.name)?.kubeletVersion,
     ports: node.ports.map(portText),
   }));
+  // A member host that did not answer, or whose node is gone, still shows: the cluster is not what it was.
+  for (const { member, answer } of members) {
+    if (answer.error) problems.push(`host ${member.host} did not answer: ${answer.error.message}`);
+    if (answer.nodes.some((node) => node.name === member.node)) continue;
+    statuses.push({
+      name: member.node,
+      role: 'worker',
+      host: member.host,
+      container: answer.error ? 'unknown' : 'missing',
+      ready: readiness ? (readiness.get(member.node)?.ready ?? false) : undefined,
+      kubeletVersion: readiness?.get(member.node)?.kubeletVersion,
+      ports: [],
+    });
+    if (!answer.error) problems.push(`node ${member.node} is missing on ${member.host}: \`rootlet join --name ${name} ${member.host}\` creates it again`);
+  }
   return {
     name,
     engine: `${engine.info.kind} ${engine.info.version}`,
@@ -82,14 +111,19 @@ export async function clusterStatus(engine: Engine, name: string, nodes: readonl
   };
 }
 
-export async function allClusterStatuses(engine: Engine, only?: string): Promise<ClusterStatus[]> {
+export async function allClusterStatuses(
+  engine: Engine,
+  only?: string,
+  membersOf: (cluster: string) => Promise<MemberView[]> = async () => [],
+): Promise<ClusterStatus[]> {
   const nodes = await engine.listNodes(only);
   return Promise.all(
-    clusterNames(nodes).map((name) =>
+    clusterNames(nodes).map(async (name) =>
       clusterStatus(
         engine,
         name,
         nodes.filter((node) => node.cluster === name),
+        await membersOf(name),
       ),
     ),
   );

@@ -6,14 +6,14 @@
 import { Listr, type ListrTask } from 'listr2';
 import { ExitCode, interrupted, RootletError } from '../errors.js';
 import type { ClusterOptions } from '../config/cluster-file.js';
-import { failed, runDoctor } from '../doctor/run.js';
+import { runDoctor } from '../doctor/run.js';
 import { probeEngine } from '../engine/connect.js';
 import type { Engine } from '../engine/engine.js';
 import { engineUnreachable } from '../engine/errors.js';
 import { launchNodes } from '../engine/launch.js';
 import { defaultNodeImage, defaultNodeImageRecipe, ensureImage } from '../engine/node-image.js';
 import { chooseSubnet } from '../engine/subnet.js';
-import { LABELS, type NodeSpec, type NodeState } from '../engine/types.js';
+import { LABELS, type NodeSpec, type NodeState, type PortMapping } from '../engine/types.js';
 import { waitForNode } from '../engine/wait-node.js';
 import type { Host } from '../host/host.js';
 import { newBootstrapToken } from '../kube/bootstrap-token.js';
@@ -34,6 +34,7 @@ import {
   readCaCertHash,
   readClusterRecord,
   readNodeFacts,
+  setPublicAddress,
   writeClusterRecord,
   type NodeFacts,
   type StepContext,
@@ -42,6 +43,7 @@ import { Transcript } from '../kube/transcript.js';
 import { userNamespacedPods, type UserNamespacedPods } from '../kube/user-namespaces.js';
 import { UndoStack } from '../undo-stack.js';
 import { nodeAddress } from './addresses.js';
+import { AUTO_ADDRESS, chooseAdvertiseAddress } from './advertise.js';
 import { pickApiServerPort } from './api-port.js';
 import { mergeIntoKubeconfig, kubeconfigTarget } from './kubeconfig-store.js';
 import { apiServerUrl, controlPlaneName, contextName, networkName, workerNames } from './names.js';
@@ -65,6 +67,10 @@ export interface UpRequest {
   progress: ProgressStyle;
   signal: AbortSignal;
   env: Record<string, string | undefined>;
+  /** Doctor checks whose failure does not stop the run (`--ignore-check ID`), on this host and the joining ones. */
+  ignoreChecks?: readonly string[];
+  /** Addresses of the hosts that will join (the cluster file's hosts): the advertise address is the route's towards them. */
+  peers?: readonly string[];
 }
 
 export interface UpNode {
@@ -81,6 +87,8 @@ export interface UpResult {
   kubernetesVersion: string;
   cni: string;
   apiServer: string;
+  /** Where nodes on other hosts reach the control plane (`rootlet join`); absent for a one-host cluster. */
+  advertiseAddress?: string;
   kubeconfig: string;
   context: string;
   nodes: UpNode[];
@@ -124,6 +132,8 @@ interface UpContext {
   nodes: UpNode[];
   allStartedAt: number | undefined;
   bootMs: number;
+  /** The control plane's address for nodes on other hosts; undefined for a one-host cluster. */
+  advertiseAddress: string | undefined;
 }
 
 function kubeNodes(cluster: ClusterOptions, controlPlane: string, workers: readonly string[]): KubeNode[] {
@@ -132,16 +142,16 @@ function kubeNodes(cluster: ClusterOptions, controlPlane: string, workers: reado
   return [withLabels({ name: controlPlane, role: 'control-plane' }), ...workers.map((name) => withLabels({ name, role: 'worker' as const }))];
 }
 
-function kubeSpec(cluster: ClusterOptions, context: Pick<UpContext, 'controlPlane' | 'workers' | 'apiPort' | 'facts'>): KubeClusterSpec {
+function kubeSpec(cluster: ClusterOptions, context: Pick<UpContext, 'controlPlane' | 'workers' | 'apiPort' | 'facts' | 'advertiseAddress'>): KubeClusterSpec {
   const { networking, kubernetes } = cluster;
   return {
     name: cluster.name,
     kubernetesVersion: context.facts.kubernetesVersion,
     podSubnet: networking.podSubnet,
     serviceSubnet: networking.serviceSubnet,
-    apiServer: { hostPort: context.apiPort },
+    apiServer: { hostPort: context.apiPort, ...(context.advertiseAddress === undefined ? {} : { advertiseAddress: context.advertiseAddress }) },
     nodes: kubeNodes(cluster, context.controlPlane, context.workers),
-    hostAddresses: [networking.apiServerAddress],
+    hostAddresses: [networking.apiServerAddress, ...(context.advertiseAddress === undefined ? [] : [context.advertiseAddress])],
     featureGates: kubernetes.featureGates,
     extraArgs: kubernetes.extraArgs,
     kubeletPort: networking.kubeletPort,
@@ -157,7 +167,22 @@ interface Placement {
   nofile: number | undefined;
 }
 
-function nodeSpec(cluster: ClusterOptions, name: string, role: NodeSpec['role'], apiPort: number, placement: Placement): NodeSpec {
+/**
+ * The control plane's published ports: the API server on its address (the same port inside the node, so the address it
+ * advertises works from the host too); for nodes on other hosts also the API server, kubelet and VXLAN ports on the
+ * advertise address. Never 0.0.0.0, never etcd.
+ */
+function controlPlanePorts(cluster: ClusterOptions, apiPort: number, advertise: string | undefined): PortMapping[] {
+  const { apiServerAddress, kubeletPort, vxlanPort } = cluster.networking;
+  const same = (hostAddress: string, port: number, protocol: 'tcp' | 'udp'): PortMapping => ({ hostAddress, hostPort: port, containerPort: port, protocol });
+  if (advertise === undefined || advertise === apiServerAddress) {
+    const api = [same(apiServerAddress, apiPort, 'tcp')];
+    return advertise === undefined ? api : [...api, same(advertise, kubeletPort, 'tcp'), same(advertise, vxlanPort, 'udp')];
+  }
+  return [same(apiServerAddress, apiPort, 'tcp'), same(advertise, apiPort, 'tcp'), same(advertise, kubeletPort, 'tcp'), same(advertise, vxlanPort, 'udp')];
+}
+
+function nodeSpec(cluster: ClusterOptions, name: string, role: NodeSpec['role'], ports: PortMapping[], placement: Placement): NodeSpec {
   const { address, hosts, libModules, nofile } = placement;
   return {
     name,
@@ -165,8 +190,7 @@ function nodeSpec(cluster: ClusterOptions, name: string, role: NodeSpec['role'],
     hostId: 'local',
     address,
     hosts,
-    // The API server listens on the same port inside the node, so the address it advertises works from the host too.
-    ports: role === 'control-plane' ? [{ hostAddress: cluster.networking.apiServerAddress, hostPort: apiPort, containerPort: apiPort, protocol: 'tcp' }] : [],
+    ports: role === 'control-plane' ? ports : [],
     libModules,
     ...(nofile === undefined ? {} : { nofileLimit: nofile }),
   };
@@ -209,7 +233,14 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
         const all = connection.engine ? await connection.engine.listNodes() : [];
         ctx.existing = all.filter((node) => node.cluster === cluster.name);
         const others = all.filter((node) => node.cluster !== cluster.name);
-        const ownPort = ctx.existing.find((node) => node.role === 'control-plane')?.ports[0]?.hostPort;
+        const existingControlPlane = ctx.existing.find((node) => node.role === 'control-plane');
+        const ownPort = existingControlPlane?.ports.find(
+          (port) => port.protocol === 'tcp' && port.hostAddress === cluster.networking.apiServerAddress,
+        )?.hostPort;
+        // An existing control plane keeps the address it was published on (its kubelet port is published only there).
+        ctx.advertiseAddress = existingControlPlane
+          ? existingControlPlane.ports.find((port) => port.protocol === 'udp' && port.containerPort === cluster.networking.vxlanPort)?.hostAddress
+          : await chooseAdvertiseAddress(host, cluster.networking.advertiseAddress, request.peers ?? []);
         if (request.skipDoctor) {
           ctx.notes.push('host checks were skipped (--skip-doctor): cgroups, sub-ids, sysctls, devices and ports were not checked');
         } else {
@@ -218,13 +249,20 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
             probe: connection,
             allowRootful: request.engine.allowRootful,
             // The cluster's own published port is not a conflict on a re-run.
-            ports:
-              ownPort === undefined && cluster.networking.apiServerPort !== undefined
-                ? [{ port: cluster.networking.apiServerPort, protocol: 'tcp', purpose: 'API server' }]
-                : [],
+            ports: [
+              ...(ownPort === undefined && cluster.networking.apiServerPort !== undefined
+                ? [{ port: cluster.networking.apiServerPort, protocol: 'tcp' as const, purpose: 'API server' }]
+                : []),
+              ...(existingControlPlane === undefined && ctx.advertiseAddress !== undefined
+                ? [
+                    { port: cluster.networking.kubeletPort, protocol: 'tcp' as const, purpose: 'kubelet', address: ctx.advertiseAddress },
+                    { port: cluster.networking.vxlanPort, protocol: 'udp' as const, purpose: 'VXLAN', address: ctx.advertiseAddress },
+                  ]
+                : []),
+            ],
           });
-          if (failed(report)) {
-            const failing = report.findings.filter((finding) => finding.status === 'fail');
+          const failing = report.findings.filter((finding) => finding.status === 'fail' && !(request.ignoreChecks ?? []).includes(finding.id));
+          if (failing.length > 0) {
             // The engine alone failing is "engine unreachable or not rootless" (exit 4), not a host to prepare.
             if (failing.every((finding) => finding.id.startsWith('engine.'))) {
               if (!connection.engine) throw engineUnreachable(connection.attempts);
@@ -233,7 +271,7 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
             throw new RootletError('host-not-ready', `this host is not ready: ${failing.map((finding) => finding.id).join(', ')} failed`, {
               exitCode: ExitCode.hostNotReady,
               details: failing.map((finding) => `${finding.id}: ${finding.summary}`),
-              hint: 'run `rootlet doctor` for the remedies (`--fix-script` writes them as a script), or pass --skip-doctor to try anyway',
+              hint: 'run `rootlet doctor` for the remedies (`--fix-script` writes them as a script), or pass --ignore-check ID or --skip-doctor to try anyway',
             });
           }
           task.title = 'Host checks passed';
@@ -286,9 +324,10 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
         // Every node finds the control plane through its /etc/hosts, at the address it keeps across restarts.
         const hosts = { [controlPlane]: existing.get(controlPlane)?.address ?? nodeAddress(network.subnet, 0) };
         const placement = (index: number): Placement => ({ address: nodeAddress(network.subnet, index), hosts, libModules, nofile });
+        const ports = controlPlanePorts(cluster, ctx.apiPort, ctx.advertiseAddress);
         const wanted = [
-          nodeSpec(cluster, controlPlane, 'control-plane', ctx.apiPort, placement(0)),
-          ...workers.map((name, index) => nodeSpec(cluster, name, 'worker', ctx.apiPort, placement(index + 1))),
+          nodeSpec(cluster, controlPlane, 'control-plane', ports, placement(0)),
+          ...workers.map((name, index) => nodeSpec(cluster, name, 'worker', [], placement(index + 1))),
         ];
         const missing = wanted.filter((node) => !existing.has(node.name));
         // Nodes of this cluster that are stopped (a reboot without the engine's restart service) are started again.
@@ -383,6 +422,9 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
       title: 'Install the CNI',
       skip: (ctx) => (ctx.cni.manifest === undefined ? `No CNI (--cni none): the nodes stay NotReady until you install one` : false),
       task: async (ctx, task) => {
+        // Before flannel starts: it reads the control plane's public address once (Usernetes PR 374's ordering race).
+        if (ctx.advertiseAddress !== undefined && ctx.cni.name === 'flannel')
+          await setPublicAddress(step(ctx.engine), controlPlane, controlPlane, ctx.advertiseAddress);
         await applyManifest(step(ctx.engine), controlPlane, ctx.cni.manifest!, `the ${ctx.cni.name} manifest`);
         task.title = `CNI ${ctx.cni.name} applied (${ctx.cni.source === 'file' ? 'from --cni-manifest' : 'rendered by rootlet'})`;
       },
@@ -462,6 +504,7 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
     kubernetesVersion: context.facts.kubernetesVersion,
     cni: context.cni.name,
     apiServer: apiServerUrl(cluster.networking.apiServerAddress, context.apiPort),
+    ...(context.advertiseAddress === undefined ? {} : { advertiseAddress: context.advertiseAddress }),
     kubeconfig: context.kubeconfigPath,
     context: contextName(cluster.name),
     nodes: context.nodes,
@@ -497,6 +540,8 @@ function changedSettings(record: ClusterRecord, cluster: ClusterOptions): string
     ['serviceSubnet', record.serviceSubnet, cluster.networking.serviceSubnet],
     ['apiServerAddress', record.apiServer.address, cluster.networking.apiServerAddress],
   ];
+  const advertise = cluster.networking.advertiseAddress;
+  if (advertise !== undefined && advertise !== AUTO_ADDRESS) pairs.push(['advertiseAddress', record.advertiseAddress ?? 'none (one host)', advertise]);
   return pairs.filter(([, was, now]) => was !== now).map(([what, was, now]) => `${what}: created with ${was}, asked for ${now}`);
 }
 

@@ -42,6 +42,8 @@ export interface PublishedPort {
   protocol: 'tcp' | 'udp';
   /** What the port is for, in messages. */
   purpose: string;
+  /** The host address it will be published on; unset: any (a listener on any address of the host is a conflict). */
+  address?: string;
 }
 
 export interface CheckContext extends DoctorOptions {

@@ -99,6 +99,23 @@ describe('ports.free', () => {
     expect(finding.summary).toBe('6443/tcp (API server) is in use on 127.0.0.1; 10250/tcp (kubelet) is in use on ::; 8472/udp (VXLAN) is in use on 0.0.0.0');
     expect(finding.remedy).toContain("ss -ltnup 'sport = :6443'");
   });
+
+  it('checks a port published on one address against that address and the wildcards only', async () => {
+    const on = (address: string) => [
+      { port: 6443, protocol: 'tcp' as const, purpose: 'API server', address },
+      { port: 10250, protocol: 'tcp' as const, purpose: 'kubelet', address },
+    ];
+    // 6443 is held on 127.0.0.1 only: free on another address; 10250 on ::, which takes every address.
+    expect((await doctor('ports-taken', { ports: on('10.77.0.2') })).get('ports.free')).toMatchObject({
+      status: 'fail',
+      summary: '10250/tcp (kubelet) is in use on ::',
+    });
+    expect((await doctor('ports-taken', { ports: on('127.0.0.1') })).get('ports.free')!.summary).toContain('6443/tcp (API server) is in use on 127.0.0.1');
+    expect((await doctor('ports-taken', { ports: [on('10.77.0.2')[0]!] })).get('ports.free')).toMatchObject({
+      status: 'pass',
+      summary: '10.77.0.2:6443/tcp free on this host',
+    });
+  });
 });
 
 function defaultPorts() {

@@ -37,14 +37,22 @@ function hexAddress(hex: string): string {
   return `ipv6:${hex.toLowerCase()}`;
 }
 
+/** A socket bound to `held` keeps a bind to `wanted` from working: the same address, or either one a wildcard. */
+function blocks(held: string, wanted: string | undefined): boolean {
+  return wanted === undefined || held === wanted || held === '0.0.0.0' || held === '::' || wanted === '0.0.0.0' || wanted === '::';
+}
+
 export const portsFree: Check = {
   id: 'ports.free',
   async run({ facts, ports }) {
     const bound = await boundSockets(facts);
     const taken = ports
-      .map((wanted: PublishedPort) => ({ wanted, holders: bound.filter((socket) => socket.port === wanted.port && socket.protocol === wanted.protocol) }))
+      .map((wanted: PublishedPort) => ({
+        wanted,
+        holders: bound.filter((socket) => socket.port === wanted.port && socket.protocol === wanted.protocol && blocks(socket.address, wanted.address)),
+      }))
       .filter(({ holders }) => holders.length > 0);
-    const list = ports.map(({ port, protocol }) => `${port}/${protocol}`).join(', ');
+    const list = ports.map(({ port, protocol, address }) => `${address === undefined ? '' : `${address}:`}${port}/${protocol}`).join(', ');
     if (taken.length === 0) return pass(`${list} free on this host`);
     return {
       status: 'fail',

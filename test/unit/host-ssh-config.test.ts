@@ -1,0 +1,73 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LocalHost } from '../../src/host/local-host.js';
+import { resolveSshHost } from '../../src/host/ssh-config.js';
+
+const CONFIG = `
+Host lab-*
+  User alice
+  IdentityFile ~/.ssh/id_lab
+
+Host lab-gpu
+  HostName 192.168.1.50
+  Port 2200
+  IdentityFile /keys/%h-%u
+
+Host jump
+  HostName node9
+  ProxyJump bastion
+
+Host tokens
+  HostName %l.example.com
+
+Host *
+  User fallback
+`;
+
+describe('resolveSshHost: HOST arguments through an ssh config, as ssh reads it', () => {
+  const local = new LocalHost();
+  let configFile: string;
+  beforeAll(async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rootlet-ssh-config-'));
+    configFile = path.join(dir, 'config');
+    await writeFile(configFile, CONFIG);
+  });
+
+  it('applies the first match of each option: HostName, User, Port and every IdentityFile, tokens and ~ expanded', async () => {
+    const resolved = await resolveSshHost(local, 'lab-gpu', { configFile, identityFiles: ['/given/key'] });
+    expect(resolved.target).toEqual({ user: 'alice', host: '192.168.1.50', port: 2200 });
+    expect(resolved.identityFiles).toEqual(['/given/key', path.join(os.homedir(), '.ssh/id_lab'), '/keys/192.168.1.50-alice']);
+  });
+
+  it('lets the argument win over the file', async () => {
+    const resolved = await resolveSshHost(local, 'bob@lab-gpu:22', { configFile });
+    expect(resolved.target).toEqual({ user: 'bob', host: '192.168.1.50', port: 22 });
+  });
+
+  it('passes a host without an entry through, with Host * applied', async () => {
+    const resolved = await resolveSshHost(local, 'node7:2222', { configFile });
+    expect(resolved).toEqual({ target: { user: 'fallback', host: 'node7', port: 2222 }, identityFiles: [] });
+  });
+
+  it('refuses what it would not follow (ProxyJump) and tokens it does not expand, as usage errors', async () => {
+    const jump = await resolveSshHost(local, 'jump', { configFile }).catch((error: unknown) => error);
+    expect(jump).toMatchObject({ exitCode: 2, message: expect.stringContaining('ProxyJump') as unknown });
+    const token = await resolveSshHost(local, 'tokens', { configFile }).catch((error: unknown) => error);
+    expect(token).toMatchObject({ exitCode: 2, message: expect.stringContaining('%l') as unknown });
+  });
+
+  it('checks the resolved host as strictly as an argument: a config cannot smuggle in an ssh option', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rootlet-ssh-config-'));
+    const hostile = path.join(dir, 'config');
+    await writeFile(hostile, 'Host evil\n  HostName -oProxyCommand=touch\n');
+    const error = await resolveSshHost(local, 'evil', { configFile: hostile }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ exitCode: 2, message: expect.stringContaining('invalid SSH host') as unknown });
+  });
+
+  it('refuses a --ssh-config that does not exist', async () => {
+    const missing = await resolveSshHost(local, 'node2', { configFile: '/nonexistent/config' }).catch((error: unknown) => error);
+    expect(missing).toMatchObject({ exitCode: 2, message: expect.stringContaining('does not exist') as unknown });
+  });
+});
