@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { Engine } from '../../src/engine/engine.js';
 import { nodeAddress } from '../../src/cluster/addresses.js';
 import { launchNodes } from '../../src/engine/launch.js';
@@ -11,7 +11,8 @@ import { chooseSubnet } from '../../src/engine/subnet.js';
 import { LABELS, type ClusterSettings, type EngineKind, type ExecResult, type NodeSpec } from '../../src/engine/types.js';
 import { waitForNode } from '../../src/engine/wait-node.js';
 import { caCertHash, newBootstrapToken } from '../../src/kube/bootstrap-token.js';
-import type { KubeClusterSpec } from '../../src/kube/cluster-spec.js';
+import { DEFAULT_POD_SUBNET, type KubeClusterSpec } from '../../src/kube/cluster-spec.js';
+import { FLANNEL_DAEMONSET, renderFlannelManifest } from '../../src/kube/flannel.js';
 import { renderInitConfig, renderJoinConfig } from '../../src/kube/kubeadm-config.js';
 import { engineSockets, MISSING_ENGINES, testEngine } from '../support/engines.js';
 import { ensureStandinImage } from '../support/standin-image.js';
@@ -71,12 +72,12 @@ spec:
 interface NodeList {
   kind: string;
   items: Array<{
-    metadata: { name: string; labels: Record<string, string> };
-    spec: { taints?: Array<{ key: string; effect: string }> };
+    metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string>; creationTimestamp: string };
+    spec: { taints?: Array<{ key: string; value?: string; effect: string }>; unschedulable?: boolean };
     status: {
       conditions: Array<{ type: string; status: string; reason: string; message: string }>;
       nodeInfo: { kubeletVersion: string };
-      addresses: Array<{ type: string; address: string }>;
+      addresses?: Array<{ type: string; address: string }>;
     };
   }>;
 }
@@ -84,7 +85,7 @@ interface PodList {
   items: Array<{
     metadata: { name: string; namespace: string; labels: Record<string, string>; ownerReferences: Array<{ kind: string; name: string }> };
     spec: { nodeName?: string };
-    status: { phase: string; conditions: Array<{ type: string; status: string }> };
+    status: { phase: string; hostIP?: string; conditions: Array<{ type: string; status: string }> };
   }>;
 }
 interface EventList {
@@ -102,6 +103,7 @@ function harness(kind: EngineKind) {
   let raw!: Docker;
   let image!: string;
   const clusters: ClusterSettings[] = [];
+  const launched = new Map<string, { settings: ClusterSettings; spec: NodeSpec }>();
 
   beforeAll(async () => {
     engine = await testEngine(kind, sockets[kind]!);
@@ -141,7 +143,15 @@ function harness(kind: EngineKind) {
         hosts,
       }));
       await launchNodes(engine, settings, nodes, { chooseSubnet: choose, bootTimeoutMs: 60_000 });
+      for (const spec of nodes) launched.set(spec.name, { settings, spec });
       return settings;
+    },
+
+    /** A fresh container (and /var volume) in place of a node: same name, same address. */
+    async recreate(node: string): Promise<void> {
+      const { settings, spec } = launched.get(node)!;
+      await engine.removeNode(node);
+      await launchNodes(engine, settings, [spec], { chooseSubnet: (taken) => chooseSubnet(settings.name, taken), bootTimeoutMs: 60_000 });
     },
 
     async exec(node: string, argv: string[], stdin?: string): Promise<ExecResult> {
@@ -301,7 +311,7 @@ describe.each(kinds)('stand-in kubeadm and kubectl on rootless %s', (kind: Engin
           message: expect.stringContaining('cni plugin not initialized') as unknown,
         });
         expect(node.status.nodeInfo.kubeletVersion).toBe('v1.37.0');
-        expect(node.status.addresses.find((address) => address.type === 'InternalIP')?.address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+        expect(node.status.addresses?.find((address) => address.type === 'InternalIP')?.address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
       }
       expect(nodes.items[0]!.metadata.labels).toMatchObject({ 'kubernetes.io/hostname': cp, 'node-role.kubernetes.io/control-plane': '' });
       expect(nodes.items[0]!.spec.taints).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' });
@@ -430,8 +440,8 @@ describe.each(kinds)('stand-in kubeadm and kubectl on rootless %s', (kind: Engin
       expect(unknownKind.stderr).toContain('no matches for kind "Widget" in version "example.com/v1"');
       const noNamespace = await h.exec(cp, ['kubectl', 'apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: nowhere\n');
       expect(noNamespace.stderr).toContain('namespaces "nowhere" not found');
-      const unexpected = await h.exec(cp, ['kubectl', 'delete', 'node', workers[0]!]);
-      expect(unexpected).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('stand-in: unexpected command: kubectl delete node') as unknown });
+      const unexpected = await h.exec(cp, ['kubectl', 'cordon', workers[0]!]);
+      expect(unexpected).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('stand-in: unexpected command: kubectl cordon') as unknown });
     });
 
     // Last: a restart is where an engine-chosen address would change (Podman's CNI backend hands out a new one).
@@ -590,7 +600,376 @@ if (kinds.length > 0) {
       expect(events.items.map((event) => event.reason)).toEqual(expect.arrayContaining(['NodeNotReady', 'BackOff', 'FailedScheduling']));
     });
   });
+
+  // A worker of another host as rootlet joins it: tainted until rootlet has set its addresses, drained and deleted when
+  // it leaves, its name free to join again. Checked on one engine: nothing here depends on it.
+  describe(`a worker joined from another host on rootless ${kinds[0]}`, () => {
+    const h = harness(kinds[0]!);
+    const name = `${run}r`;
+    const cp = `${name}-control-plane`;
+    const local = `${name}-worker`;
+    const remote = `${name}-worker2`;
+    const UNCONFIGURED = { key: 'rootlet.dev/unconfigured', effect: 'NoExecute' };
+    const UNINITIALIZED = { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' };
+    const NOT_READY = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
+    const ADDRESSES = [
+      { type: 'ExternalIP', address: '10.77.0.2' },
+      { type: 'Hostname', address: remote },
+    ];
+    const PUBLIC_IP = 'flannel.alpha.coreos.com/public-ip-overwrite';
+    /** A DaemonSet that tolerates no taint at all. */
+    const PLAIN_DS = CNI_MANIFEST.replaceAll('st-cni', 'st-plain').replace('      tolerations:\n      - operator: Exists\n        effect: NoSchedule\n', '');
+    let spec: KubeClusterSpec;
+    let token: string;
+
+    const kubectl = async (...argv: string[]) => h.exec(cp, ['kubectl', ...argv]);
+    const patchAddresses = async (node: string, addresses: unknown, ...flags: string[]) =>
+      kubectl('patch', 'node', node, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { addresses } }), ...flags);
+    const nodeNamed = async (node: string) => (await h.kubectlJson<NodeList>(cp, ['get', 'nodes'])).items.find((item) => item.metadata.name === node);
+    const podsOn = async (node: string) => (await h.kubectlJson<PodList>(cp, ['get', 'pods', '-A'])).items.filter((pod) => pod.spec.nodeName === node);
+    const owners = (pods: PodList['items']) => pods.map((pod) => pod.metadata.ownerReferences[0]!.name).sort();
+    const joinConfig = (node: string, bootstrapToken: string) =>
+      renderJoinConfig(
+        spec,
+        spec.nodes.find((candidate) => candidate.name === node)!,
+        { bootstrapToken, caCertHash: CA_HASH },
+      );
+    /** rootlet's JoinConfiguration for a node of another host: its taint, and the kubelet of an external cloud provider. */
+    const remoteJoinConfig = (node: string, bootstrapToken: string, cloudProvider = 'external', nodeIp?: string) => {
+      const join = parse(joinConfig(node, bootstrapToken), { version: '1.1' }) as {
+        nodeRegistration: { taints?: unknown[]; kubeletExtraArgs?: Array<{ name: string; value: string }> };
+      };
+      join.nodeRegistration.kubeletExtraArgs = [
+        ...(join.nodeRegistration.kubeletExtraArgs ?? []).filter((arg) => arg.name !== 'cloud-provider'),
+        { name: 'cloud-provider', value: cloudProvider },
+        ...(nodeIp === undefined ? [] : [{ name: 'node-ip', value: nodeIp }]),
+      ];
+      join.nodeRegistration.taints = [UNCONFIGURED];
+      return stringify(join, { version: '1.1' });
+    };
+
+    beforeAll(async () => {
+      await h.cluster(name, [
+        ['control-plane', 'control-plane'],
+        ['worker', 'worker'],
+        ['worker2', 'worker'],
+      ]);
+      spec = {
+        name,
+        kubernetesVersion: 'v1.37.0',
+        nodes: [
+          { name: cp, role: 'control-plane' },
+          { name: local, role: 'worker' },
+          { name: remote, role: 'worker', labels: { 'rootlet.dev/host': 'remote1' } },
+        ],
+      };
+      expect((await h.init(cp, renderInitConfig(spec, spec.nodes[0]!, { bootstrapToken: newBootstrapToken() }))).exitCode).toBe(0);
+      token = (await h.exec(cp, ['kubeadm', 'token', 'create', '--ttl', '15m'])).stdout.trim();
+      const joined = await h.join(local, joinConfig(local, token));
+      expect(joined.exitCode, joined.stderr).toBe(0);
+      // rootlet's flannel: its DaemonSet tolerates every NoSchedule taint, and no NoExecute one.
+      const applied = await h.exec(cp, ['kubectl', 'apply', '-f', '-'], renderFlannelManifest({ podSubnet: DEFAULT_POD_SUBNET }));
+      expect(applied.exitCode, applied.stderr).toBe(0);
+      await until(
+        'the local nodes Ready',
+        async () => h.kubectlJson<NodeList>(cp, ['get', 'nodes']),
+        (list) => list.items.every((node) => ready(node.status.conditions) === 'True'),
+      );
+    }, 180_000);
+
+    it('register it with its taint, as the kubelet of an external cloud provider: no addresses, the uninitialized taint', async () => {
+      const aws = await h.join(remote, remoteJoinConfig(remote, token, 'aws'));
+      expect(aws).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('stand-in: unexpected command: kubeadm join') as unknown });
+
+      const joined = await h.join(remote, remoteJoinConfig(remote, token));
+      expect(joined.exitCode, joined.stderr).toBe(0);
+      const flags = (await h.engine.copyOut(remote, '/var/lib/kubelet/kubeadm-flags.env')).toString();
+      expect(flags).toContain(' --register-with-taints=rootlet.dev/unconfigured:NoExecute ');
+      expect(flags).toContain(' --cloud-provider=external');
+
+      const node = (await nodeNamed(remote))!;
+      expect(node.spec.taints).toEqual([UNCONFIGURED, UNINITIALIZED, NOT_READY]);
+      expect(node.status.addresses).toBeUndefined();
+      expect(node.metadata.labels).toMatchObject({ 'rootlet.dev/host': 'remote1', 'kubernetes.io/hostname': remote });
+      expect(node.metadata.annotations).toEqual({
+        'kubeadm.alpha.kubernetes.io/cri-socket': 'unix:///run/containerd/containerd.sock',
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+      });
+      // Without --cloud-provider=external the kubelet sets the addresses itself, and no cloud taint.
+      const plain = (await nodeNamed(local))!;
+      expect(plain.status.addresses).toEqual([
+        { type: 'InternalIP', address: (await h.engine.inspectNode(local))!.address },
+        { type: 'Hostname', address: local },
+      ]);
+      expect(plain.spec.taints).toBeUndefined();
+    });
+
+    it('keep it NotReady while the CNI DaemonSet cannot run there, and make it Ready 2 s after the taint goes', async () => {
+      // flannel was applied before the node joined, more than 2 s ago: its pods run everywhere but on this node.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const before = (await nodeNamed(remote))!;
+      expect(before.status.conditions.find((condition) => condition.type === 'Ready')).toMatchObject({
+        status: 'False',
+        message: expect.stringContaining('cni plugin not initialized') as unknown,
+      });
+      expect(owners(await podsOn(remote))).toEqual(['kube-proxy']);
+      expect(owners(await podsOn(local))).toContain(FLANNEL_DAEMONSET);
+
+      // A DaemonSet that tolerates nothing runs on the untainted worker only (the control plane has its taint).
+      expect((await h.exec(cp, ['kubectl', 'apply', '-f', '-'], PLAIN_DS)).exitCode).toBe(0);
+      const plainNodes = async () =>
+        (await h.kubectlJson<PodList>(cp, ['get', 'pods', '-A'])).items
+          .filter((pod) => pod.metadata.ownerReferences[0]!.name === 'st-plain-ds')
+          .map((pod) => pod.spec.nodeName);
+      expect(await plainNodes()).toEqual([local]);
+      const invalid = await h.exec(cp, ['kubectl', 'apply', '-f', '-'], CNI_MANIFEST.replace('      - operator: Exists\n', '      - operator: Equal\n'));
+      expect(invalid).toMatchObject({
+        exitCode: 1,
+        stderr:
+          'The DaemonSet "st-cni-ds" is invalid: spec.template.spec.tolerations[0].operator: Invalid value: "Equal": operator must be Exists when `key` is empty, which means "match all values and all keys"\n',
+      });
+
+      const removing = Date.now();
+      expect(await kubectl('taint', 'node', remote, 'rootlet.dev/unconfigured:NoExecute-')).toEqual({
+        exitCode: 0,
+        stdout: `node/${remote} untainted\n`,
+        stderr: '',
+      });
+      const after = await until(
+        'the node Ready',
+        async () => nodeNamed(remote),
+        (node) => ready(node!.status.conditions) === 'True',
+        8000,
+      );
+      // 2 s in whole seconds of the node's clock (the host's): Ready neither before 1 s has passed nor long after 2 s.
+      const delay = Date.now() - removing;
+      expect(delay).toBeGreaterThan(1000);
+      expect(delay).toBeLessThan(5000);
+      expect(after!.spec.taints).toEqual([UNINITIALIZED]);
+      await until(
+        'a flannel pod on the node',
+        async () => podsOn(remote),
+        (pods) => owners(pods).includes(FLANNEL_DAEMONSET),
+      );
+      // Not the DaemonSet that tolerates nothing: the cloud provider's NoSchedule taint is still there.
+      expect(await plainNodes()).toEqual([local]);
+
+      expect(await kubectl('taint', 'node', remote, 'rootlet.dev/unconfigured:NoExecute-')).toEqual({
+        exitCode: 1,
+        stdout: '',
+        stderr: 'error: taint "rootlet.dev/unconfigured:NoExecute" not found\n',
+      });
+      expect(await kubectl('taint', 'node', remote, 'rootlet.dev/unconfigured:NoExecute-', 'other-')).toMatchObject({
+        exitCode: 1,
+        stderr: 'error: [taint "rootlet.dev/unconfigured:NoExecute" not found, taint "other" not found]\n',
+      });
+      expect(await kubectl('taint', 'node', remote, 'x:NoWay-')).toMatchObject({
+        exitCode: 1,
+        stderr: "error: invalid taint effect: NoWay, unsupported taint effect\nSee 'kubectl taint -h' for help and examples\n",
+      });
+      expect(await kubectl('taint', 'node', `${name}-nowhere`, 'x:NoSchedule-')).toMatchObject({
+        exitCode: 1,
+        stderr: `Error from server (NotFound): nodes "${name}-nowhere" not found\n`,
+      });
+      expect((await kubectl('taint', 'node', remote, 'x=y:NoSchedule')).exitCode).toBe(2);
+      expect((await nodeNamed(remote))!.spec.taints).toEqual([UNINITIALIZED]);
+    });
+
+    it('patch its addresses and annotate it, as rootlet configures a node of another host', async () => {
+      expect(await patchAddresses(remote, ADDRESSES)).toEqual({ exitCode: 0, stdout: `node/${remote} patched\n`, stderr: '' });
+      expect((await nodeNamed(remote))!.status.addresses).toEqual(ADDRESSES);
+      expect(await patchAddresses(remote, ADDRESSES)).toMatchObject({ exitCode: 0, stdout: `node/${remote} patched (no change)\n` });
+      // The pods' hostIP follows: no InternalIP, so the ExternalIP.
+      expect((await podsOn(remote)).map((pod) => pod.status.hostIP)).toEqual(expect.arrayContaining(['10.77.0.2']));
+
+      const truncated = JSON.stringify({ status: { addresses: ADDRESSES } }).slice(0, 40);
+      const malformed = await kubectl('patch', 'node', remote, '--subresource=status', '--type=merge', '-p', truncated);
+      expect(malformed).toEqual({ exitCode: 1, stdout: '', stderr: 'Error from server (BadRequest): error decoding patch: unexpected end of JSON input\n' });
+      const trailingComma = await kubectl('patch', 'node', remote, '--subresource=status', '--type=merge', '-p', '{"status":{"addresses":[],}}');
+      expect(trailingComma.stderr).toBe(
+        "Error from server (BadRequest): error decoding patch: invalid character '}' looking for beginning of object key string\n",
+      );
+      for (const refused of [
+        await patchAddresses(remote, [{ type: 'PublicIP', address: '10.77.0.2' }]),
+        await patchAddresses(remote, []),
+        await kubectl('patch', 'node', remote, '--subresource=status', '--type=merge', '-p', '{"spec":{"unschedulable":true}}'),
+        await kubectl('patch', 'node', remote, '--type=merge', '-p', JSON.stringify({ status: { addresses: ADDRESSES } })),
+        await kubectl('patch', 'node', remote, '--subresource=status', '--type=json', '-p', '[]'),
+      ])
+        expect(refused).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('stand-in: unexpected command: kubectl patch') as unknown });
+      expect(await kubectl('patch', 'node', remote, '--subresource=status', '--type=bogus', '-p', '{}')).toMatchObject({
+        exitCode: 1,
+        stderr: 'error: --type must be one of [json merge strategic], not "bogus"\n',
+      });
+      expect(await patchAddresses(`${name}-nowhere`, ADDRESSES)).toMatchObject({
+        exitCode: 1,
+        stderr: `Error from server (NotFound): nodes "${name}-nowhere" not found\n`,
+      });
+      expect((await nodeNamed(remote))!.status.addresses).toEqual(ADDRESSES);
+
+      expect(await kubectl('annotate', 'node', remote, `${PUBLIC_IP}=10.77.0.2`, '--overwrite')).toEqual({
+        exitCode: 0,
+        stdout: `node/${remote} annotated\n`,
+        stderr: '',
+      });
+      // Without --overwrite the same value is no change, another one is refused.
+      expect(await kubectl('annotate', 'node', remote, `${PUBLIC_IP}=10.77.0.2`)).toMatchObject({ exitCode: 0, stdout: `node/${remote} annotated\n` });
+      expect(await kubectl('annotate', 'node', remote, `${PUBLIC_IP}=10.77.0.9`)).toEqual({
+        exitCode: 1,
+        stdout: '',
+        stderr: `error: --overwrite is false but found the following declared annotation(s): '${PUBLIC_IP}' already has a value (10.77.0.2)\n`,
+      });
+      expect((await nodeNamed(remote))!.metadata.annotations).toMatchObject({ [PUBLIC_IP]: '10.77.0.2', 'node.alpha.kubernetes.io/ttl': '0' });
+      expect(await kubectl('annotate', 'node', remote, `${PUBLIC_IP}=10.77.0.9`, '--overwrite')).toMatchObject({ exitCode: 0 });
+      expect((await nodeNamed(remote))!.metadata.annotations[PUBLIC_IP]).toBe('10.77.0.9');
+      expect(await kubectl('annotate', 'node', `${name}-nowhere`, `${PUBLIC_IP}=x`, '--overwrite')).toMatchObject({
+        exitCode: 1,
+        stderr: `Error from server (NotFound): nodes "${name}-nowhere" not found\n`,
+      });
+
+      // The cloud provider's taint goes last: then even a DaemonSet that tolerates nothing runs there.
+      expect(await kubectl('taint', 'node', remote, 'node.cloudprovider.kubernetes.io/uninitialized:NoSchedule-')).toMatchObject({
+        exitCode: 0,
+        stdout: `node/${remote} untainted\n`,
+      });
+      expect((await nodeNamed(remote))!.spec.taints).toBeUndefined();
+      await until(
+        'the plain DaemonSet on the node',
+        async () => podsOn(remote),
+        (pods) => owners(pods).includes('st-plain-ds'),
+      );
+    });
+
+    it('drain it (CoreDNS moves) and delete it, as kubectl does', async () => {
+      const drained = await kubectl('drain', remote, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=60s');
+      expect(drained.exitCode, drained.stderr).toBe(0);
+      expect(drained.stdout).toBe(`node/${remote} cordoned\nnode/${remote} drained\n`);
+      expect(drained.stderr).toMatch(
+        /^Warning: ignoring DaemonSet-managed Pods: kube-flannel\/kube-flannel-ds-\w+, kube-system\/kube-proxy-\w+, st-plain\/st-plain-ds-\w+\n$/,
+      );
+      const cordoned = (await nodeNamed(remote))!;
+      expect(cordoned.spec.unschedulable).toBe(true);
+      expect(cordoned.spec.taints).toEqual([{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }]);
+      // DaemonSet pods stay.
+      expect(owners(await podsOn(remote))).toEqual([FLANNEL_DAEMONSET, 'kube-proxy', 'st-plain-ds']);
+
+      // The local worker runs a CoreDNS pod: drained, it is evicted and runs on the control plane.
+      const corednsOf = async (node: string) => (await podsOn(node)).filter((pod) => pod.metadata.labels['k8s-app'] === 'kube-dns');
+      const evicted = (await corednsOf(local)).map((pod) => pod.metadata.name);
+      expect(evicted).toHaveLength(1);
+      const withoutFlag = await kubectl('drain', local, '--delete-emptydir-data', '--force', '--timeout=60s');
+      expect(withoutFlag.exitCode).toBe(1);
+      expect(withoutFlag.stdout).toBe(`node/${local} cordoned\n`);
+      expect(withoutFlag.stderr).toMatch(/cannot delete DaemonSet-managed Pods \(use --ignore-daemonsets to ignore\): /);
+      const drainedLocal = await kubectl('drain', local, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=60s');
+      expect(drainedLocal).toMatchObject({
+        exitCode: 0,
+        stdout: `node/${local} already cordoned\nevicting pod kube-system/${evicted[0]}\npod/${evicted[0]} evicted\nnode/${local} drained\n`,
+      });
+      expect(await corednsOf(local)).toEqual([]);
+      expect(await corednsOf(cp)).toHaveLength(2);
+
+      expect(await kubectl('delete', 'node', remote)).toEqual({ exitCode: 0, stdout: `node "${remote}" deleted\n`, stderr: '' });
+      expect(await nodeNamed(remote)).toBeUndefined();
+      expect(await podsOn(remote)).toEqual([]);
+      expect(await kubectl('delete', 'node', remote)).toEqual({
+        exitCode: 1,
+        stdout: '',
+        stderr: `Error from server (NotFound): nodes "${remote}" not found\n`,
+      });
+      expect(await kubectl('delete', 'node', remote, '--ignore-not-found')).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+      expect((await kubectl('delete', 'pod', 'x')).exitCode).toBe(2);
+    });
+
+    it('delete a bootstrap token by its id, which then joins nothing; a fresh node joins under the deleted name', async () => {
+      const fresh = (await h.exec(cp, ['kubeadm', 'token', 'create', '--ttl', '15m'])).stdout.trim();
+      const id = fresh.split('.')[0]!;
+      expect(await h.exec(cp, ['kubeadm', 'token', 'delete', id])).toEqual({ exitCode: 0, stdout: `bootstrap token "${id}" deleted\n`, stderr: '' });
+      expect(await h.exec(cp, ['kubeadm', 'token', 'delete', id])).toEqual({
+        exitCode: 1,
+        stdout: '',
+        stderr: `failed to delete bootstrap token "${id}": secrets "bootstrap-token-${id}" not found\nTo see the stack trace of this error execute with --v=5 or higher\n`,
+      });
+      const whole = await h.exec(cp, ['kubeadm', 'token', 'delete', token]);
+      expect(whole.exitCode).toBe(2);
+      expect(whole.stderr).toContain('stand-in: token in argv');
+      expect(whole.stderr).not.toContain(token);
+      expect(await h.exec(cp, ['kubeadm', 'token', 'delete', 'ABCDEF'])).toMatchObject({
+        exitCode: 1,
+        stderr: expect.stringMatching(/^given token "ABCDEF" didn't match pattern "\\\\A\(\[a-z0-9\]\{6\}\)\\\\z"/) as unknown,
+      });
+      expect((await h.exec(cp, ['kubeadm', 'token', 'delete'])).stderr).toMatch(/^missing subcommand; 'token delete' is missing token of form/);
+
+      await h.recreate(remote);
+      const short = (config: string) => config.replace(/^( {2}discovery: ).*$/m, '$1' + '2s');
+      const deleted = await h.join(remote, short(remoteJoinConfig(remote, fresh)));
+      expect(deleted.exitCode).toBe(1);
+      expect(deleted.stderr).toContain(`could not find a JWS signature in the cluster-info ConfigMap for token ID "${id}"`);
+      expect(deleted.stderr).not.toContain(fresh);
+
+      // This time with --node-ip: the kubelet of an external cloud provider then sets that address, and says so.
+      const again = await h.join(remote, remoteJoinConfig(remote, token, 'external', '10.77.0.3'));
+      expect(again.exitCode, again.stderr).toBe(0);
+      const node = (await nodeNamed(remote))!;
+      // A new Node: its taints and annotations as registered, nothing left of the deleted one.
+      expect(node.spec.taints).toEqual([UNCONFIGURED, UNINITIALIZED, NOT_READY]);
+      expect(node.spec.unschedulable).toBeUndefined();
+      expect(node.status.addresses).toEqual([
+        { type: 'InternalIP', address: '10.77.0.3' },
+        { type: 'Hostname', address: remote },
+      ]);
+      expect(node.metadata.annotations[PUBLIC_IP]).toBeUndefined();
+      expect(node.metadata.annotations['alpha.kubernetes.io/provided-node-ip']).toBe('10.77.0.3');
+    });
+  });
 }
+
+/** The scheduling rules above, case by case: the stand-in's kubectl-get.awk run by the host busybox on a made-up state. */
+describe('the stand-in scheduling model (test/node-image/lib/kubectl-get.awk, run by the host busybox)', () => {
+  const registered = 1_700_000_000;
+  /** Pods of DaemonSet `ds` on node `n1` (registered with `taints`, 10 s ago), and whether the node is Ready. */
+  function schedule(taints: string, tolerations: string): { placed: boolean; ready: boolean } {
+    const state = [
+      'C\tclusterName\tmodel',
+      'C\tpodSubnet\t10.244.0.0/16',
+      'C\tkubernetesVersion\tv1.37.0',
+      'C\tproxyDisabled\ttrue',
+      'C\tdnsDisabled\ttrue',
+      `NODE\tn1\tworker\t10.0.0.2\t${registered}\t\t\t\t\t`,
+      `TAINTS\tn1\t${registered}\t${taints}`,
+      `DS\tns\tds\t${registered}\tapp=x\tc\timg\t${tolerations}\ttrue`,
+    ].join('\n');
+    const run = (what: string) =>
+      JSON.parse(
+        execFileSync(
+          '/bin/busybox',
+          ['awk', '-v', `what=${what}`, '-v', `now=${registered + 10}`, '-v', 'kernel=6', '-f', path.join(NODE_IMAGE, 'lib/kubectl-get.awk')],
+          { input: `${state}\n`, encoding: 'utf8' },
+        ),
+      ) as { items: Array<{ spec: { nodeName?: string }; status: { conditions: Array<{ type: string; status: string }> } }> };
+    return {
+      placed: run('pods').items.some((pod) => pod.spec.nodeName === 'n1'),
+      ready: ready(run('nodes').items[0]!.status.conditions) === 'True',
+    };
+  }
+
+  const cases: Array<[string, string, string, boolean]> = [
+    ['no toleration, no taint: not on a NotReady node', '', '', false],
+    ['everything tolerated, a NoExecute taint', 'rootlet.dev/unconfigured=:NoExecute', 'Exists|||', true],
+    ['flannel’s tolerations, a NoExecute taint', 'rootlet.dev/unconfigured=:NoExecute', 'Exists|||NoSchedule', false],
+    ['flannel’s tolerations, NoSchedule taints', 'node.cloudprovider.kubernetes.io/uninitialized=true:NoSchedule', 'Exists|||NoSchedule', true],
+    ['the key tolerated with its effect', 'rootlet.dev/unconfigured=:NoExecute', 'Exists|rootlet.dev/unconfigured||NoExecute;Exists|||NoSchedule', true],
+    ['the key tolerated with another effect', 'rootlet.dev/unconfigured=:NoExecute', 'Exists|rootlet.dev/unconfigured||NoSchedule;Exists|||NoSchedule', false],
+    ['Equal with the value', 'dedicated=gpu:NoSchedule', 'Equal|dedicated|gpu|NoSchedule;Exists|node.kubernetes.io/not-ready||', true],
+    ['Equal with another value', 'dedicated=cpu:NoSchedule', 'Equal|dedicated|gpu|NoSchedule;Exists|node.kubernetes.io/not-ready||', false],
+    ['a PreferNoSchedule taint keeps nothing off', 'soft=:PreferNoSchedule', 'Exists|node.kubernetes.io/not-ready||NoSchedule', true],
+  ];
+  it.each(cases)('%s', (_what, taints, tolerations, runs) => {
+    // A DaemonSet whose pods can run on the NotReady node is its CNI: the node gets Ready with them.
+    expect(schedule(taints, tolerations)).toEqual({ placed: runs, ready: runs });
+  });
+});
 
 /** The YAML every check above rests on: the stand-in's awk reader against the yaml package, on rootlet's own output. */
 describe('the stand-in YAML reader (test/node-image/lib/yaml.awk, run by the host busybox)', () => {

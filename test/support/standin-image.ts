@@ -6,7 +6,7 @@ import type { Engine } from '../../src/engine/engine.js';
 
 const DIR = path.resolve(import.meta.dirname, '../node-image');
 /** test/node-image/lib: what the stand-in kubeadm, kubectl and API server share. */
-const LIB_FILES = ['common.sh', 'yaml.awk', 'kubeadm-config.awk', 'kubectl-apply.awk', 'kubectl-get.awk'];
+const LIB_FILES = ['common.sh', 'yaml.awk', 'json.awk', 'kubeadm-config.awk', 'kubectl-apply.awk', 'kubectl-get.awk'];
 /** The stand-in API server's handlers (busybox httpd CGI). */
 const CGI_SCRIPTS = ['healthz', 'cluster-info', 'register'];
 /** busybox applets the stand-in's scripts and the tests use (nslookup, ps and kill: for looking into a node). */

@@ -211,3 +211,59 @@ EOF
   mv "$_file.tmp" "$_file"
   umask 022
 }
+
+# A node's annotations live in a file of `key<TAB>value` lines, the value with \ newline and tab escaped by esc().
+ESCAPE_AWK='function esc(s) { gsub(/\\/, "\\\\", s); gsub(/\n/, "\\n", s); gsub(/\t/, "\\t", s); return s }'
+
+# A node as its kubelet registers it (kubeadm init for the control plane, the register handler for a joining node),
+# under nodes/<name>/: info (fixed at registration), taints (its taints, one `<epoch><TAB><key=value:Effect,...>` line
+# per change, the last is current), annotations. The caller has made the node's directory (mkdir is the lock against a
+# second registration of the name); info comes last, so a node without it is not there yet.
+# register_node NAME ROLE ADDRESS LABELS TAINTS CLOUD_PROVIDER NODE_IP; TAINTS as nodeRegistration gave them.
+register_node() {
+  _dir="$STATE/nodes/$1" _at=$(now)
+  case "$5" in
+    default) [ "$2" = control-plane ] && _taints=node-role.kubernetes.io/control-plane=:NoSchedule || _taints= ;;
+    none) _taints= ;;
+    *) _taints=$5 ;;
+  esac
+  # --cloud-provider=external: the kubelet registers the node tainted until a cloud controller initialises it
+  # (kubeadm init adds its own taints after the kubelet registered the node; a join passes them as the kubelet's
+  # --register-with-taints, which come first).
+  if [ "$6" = external ]; then
+    _cloud=node.cloudprovider.kubernetes.io/uninitialized=true:NoSchedule
+    if [ "$2" = control-plane ]; then _taints=$_cloud${_taints:+,$_taints}; else _taints=${_taints:+$_taints,}$_cloud; fi
+  fi
+  printf '%s\t%s\n' "$_at" "$_taints" >"$_dir/taints"
+  {
+    printf 'kubeadm.alpha.kubernetes.io/cri-socket\tunix:///run/containerd/containerd.sock\n'
+    printf 'node.alpha.kubernetes.io/ttl\t0\n'
+    printf 'volumes.kubernetes.io/controller-managed-attach-detach\ttrue\n'
+    # The kubelet hints an external cloud provider at the address --node-ip gave it.
+    [ "$6" != external ] || [ -z "$7" ] || printf 'alpha.kubernetes.io/provided-node-ip\t%s\n' "$7"
+  } >"$_dir/annotations"
+  {
+    echo "role=$2"
+    echo "address=$3"
+    echo "registeredAt=$_at"
+    echo "labels=$4"
+    echo "cloudProvider=$6"
+    echo "nodeIP=$7"
+  } >"$_dir/info.tmp"
+  mv "$_dir/info.tmp" "$_dir/info"
+}
+
+# One change of a node's state at a time (kubectl annotate, taint, patch, drain, delete): mkdir is the lock. One held
+# for 30 s was left by a process that was killed.
+lock_state() {
+  _tries=0
+  until mkdir "$STATE/lock" 2>/dev/null; do
+    _tries=$((_tries + 1))
+    if [ "$_tries" -ge 300 ]; then
+      rmdir "$STATE/lock" 2>/dev/null
+      _tries=0
+    fi
+    sleep 0.1
+  done
+}
+unlock_state() { rmdir "$STATE/lock" 2>/dev/null; }

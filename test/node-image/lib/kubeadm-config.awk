@@ -321,7 +321,7 @@ function version_ok(v,   parts) {
 }
 
 # NodeRegistrationOptions, shared by init and join.
-function node_registration(d, field,   name, i, base, labels, flags, argname, effect) {
+function node_registration(d, field,   name, i, base, labels, flags, argname, effect, cloud, nodeip, flag) {
   name = get(d, p("nodeRegistration", "name"))
   if (name == "") name = tolower(host)
   if (!is_dns1123_subdomain(name))
@@ -341,12 +341,19 @@ function node_registration(d, field,   name, i, base, labels, flags, argname, ef
     if (argname == "") fail(3, "nodeRegistration.kubeletExtraArgs[" i "].name: Required value: argument name must not be empty")
     if (argname ~ /^-/) fail(3, "nodeRegistration.kubeletExtraArgs[" i "].name: Invalid value: \"" argname "\": argument name must not start with '-'")
     if (argname == "node-labels") labels = get(d, p(base, "value"))
+    if (argname == "cloud-provider") cloud = get(d, p(base, "value"))
+    if (argname == "node-ip") nodeip = get(d, p(base, "value"))
     flags = flags (flags == "" ? "" : " ") "--" argname "=" get(d, p(base, "value"))
   }
+  # The kubelet of v1.37 has no cloud provider built in: "external" (a cloud controller initialises the node) or none.
+  if (cloud != "" && cloud != "external") print "U\tkubelet --cloud-provider=" cloud " (the v1.37 kubelet knows only \"external\")"
+  if (nodeip != "" && !is_ip(nodeip)) print "U\tkubelet --node-ip=" nodeip " (only one IP address is modelled)"
   print "F\tnodeLabels\t" labels
   print "F\tkubeletFlags\t" flags
+  print "F\tcloudProvider\t" cloud
+  print "F\tnodeIP\t" nodeip
   if (!((d, p("nodeRegistration", "taints")) in typ) || typ[d, p("nodeRegistration", "taints")] == "null") { print "F\ttaints\tdefault"; return }
-  v = ""
+  v = ""; flag = ""
   for (i = 0; (d, p("nodeRegistration", "taints", "[" i "]")) in typ; i++) {
     base = p("nodeRegistration", "taints", "[" i "]")
     effect = get(d, p(base, "effect"))
@@ -354,8 +361,11 @@ function node_registration(d, field,   name, i, base, labels, flags, argname, ef
     if (effect !~ /^(NoSchedule|PreferNoSchedule|NoExecute)$/)
       fail(3, "nodeRegistration.taints[" i "].effect: Unsupported value: \"" effect "\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"")
     v = v (v == "" ? "" : ",") get(d, p(base, "key")) "=" get(d, p(base, "value")) ":" effect
+    # corev1.Taint.ToString(), as kubeadm writes them into the kubelet's --register-with-taints.
+    flag = flag (flag == "" ? "" : ",") get(d, p(base, "key")) (get(d, p(base, "value")) == "" ? "" : "=" get(d, p(base, "value"))) ":" effect
   }
   print "F\ttaints\t" (v == "" ? "none" : v)
+  print "F\ttaintsFlag\t" flag
 }
 
 function skip_phases(d,   i, v) {

@@ -1,7 +1,8 @@
 # Reads `CRD <group> <kind> <scope>` lines (custom resources the cluster knows) and then a flattened manifest
 # (yaml.awk's output) and prints, per document in order:
 #   OBJ <resource> <namespace dir> <name> <namespace> <apiVersion> <kind> <doc file>
-#   DS <namespace> <name> <template labels> <container names> <images> <tolerates control plane> <hostNetwork>
+#   DS <namespace> <name> <template labels> <container names> <images> <tolerations> <hostNetwork>
+#                              tolerations: operator|key|value|effect, joined by ";"
 #   ERR <message>              as kubectl prints it, \036 for a line break (kubectl applies the other objects, exits 1)
 # Each document's records go to <dir>/doc.N, whose checksum tells an unchanged object from a changed one.
 BEGIN {
@@ -65,7 +66,32 @@ function scope_of(apiVersion, kind,   group) {
   return ""
 }
 
-function finish(d,   apiVersion, kind, name, ns, scope, group, resource, missing, labels, names, images, tolerates, i, k, base, key, effect, op) {
+# The API server's ValidateTolerations for a pod template's tolerations; sets TOLS (the DS record's field) and
+# returns the field errors, \036-separated.
+function tolerations(prefix,   i, base, key, value, effect, op, errs, at) {
+  TOLS = ""; errs = ""
+  for (i = 0; (prefix "[" i "]") in t; i++) {
+    base = prefix "[" i "]" SEP
+    key = get(base "key"); value = get(base "value"); effect = get(base "effect"); op = get(base "operator")
+    at = "spec.template.spec.tolerations[" i "]"
+    if (key != "" && key !~ /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/)
+      errs = errs "\036" at ".key: Invalid value: \"" key "\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+    if (key == "" && op != "Exists")
+      errs = errs "\036" at ".operator: Invalid value: \"" op "\": operator must be Exists when `key` is empty, which means \"match all values and all keys\""
+    if (get(base "tolerationSeconds") != "" && effect != "NoExecute")
+      errs = errs "\036" at ".effect: Invalid value: \"" effect "\": effect must be 'NoExecute' when `tolerationSeconds` is set"
+    if (op == "Exists" && value != "")
+      errs = errs "\036" at ".operator: Invalid value: \"" value "\": value must be empty when `operator` is 'Exists'"
+    else if (op != "" && op != "Equal" && op != "Exists")
+      errs = errs "\036" at ".operator: Unsupported value: \"" op "\": supported values: \"Equal\", \"Exists\""
+    if (effect != "" && effect !~ /^(NoSchedule|PreferNoSchedule|NoExecute)$/)
+      errs = errs "\036" at ".effect: Unsupported value: \"" effect "\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""
+    TOLS = TOLS (i ? ";" : "") (op == "" ? "Equal" : op) "|" key "|" value "|" effect
+  }
+  return substr(errs, 2)
+}
+
+function finish(d,   apiVersion, kind, name, ns, scope, group, resource, missing, labels, names, images, i, k, base, errs, n, parts) {
   close(file)
   if (t[""] != "map") { print "ERR\terror: error validating \"STDIN\": error validating data: invalid object to validate"; return }
   apiVersion = get("apiVersion"); kind = get("kind")
@@ -97,6 +123,16 @@ function finish(d,   apiVersion, kind, name, ns, scope, group, resource, missing
     print "ERR\tThe " kind " \"" name "\" is invalid: metadata.name: Invalid value: \"" name "\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
     return
   }
+  if (kind == "DaemonSet" && apiVersion == "apps/v1") {
+    errs = tolerations("spec" SEP "template" SEP "spec" SEP "tolerations" SEP)
+    if (errs != "") {
+      # kubectl's MultilineError of the API server's Invalid status.
+      n = split(errs, parts, "\036")
+      if (n == 1) print "ERR\tThe DaemonSet \"" name "\" is invalid: " errs
+      else { gsub(/\036/, "\036* ", errs); print "ERR\tThe DaemonSet \"" name "\" is invalid: \036* " errs }
+      return
+    }
+  }
   printf "OBJ\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", resource, (ns == "" ? "_" : ns), name, ns, apiVersion, kind, dir "/doc." d
   if (kind == "CustomResourceDefinition") {
     printf "CRDDEF\t%s\t%s\t%s\n", get("spec" SEP "group"), get("spec" SEP "names" SEP "kind"), get("spec" SEP "scope")
@@ -113,14 +149,8 @@ function finish(d,   apiVersion, kind, name, ns, scope, group, resource, missing
       names = names (i ? "," : "") get(base "name")
       images = images (i ? "," : "") get(base "image")
     }
-    tolerates = "no"
-    for (i = 0; ("spec" SEP "template" SEP "spec" SEP "tolerations" SEP "[" i "]") in t; i++) {
-      base = "spec" SEP "template" SEP "spec" SEP "tolerations" SEP "[" i "]" SEP
-      key = get(base "key"); effect = get(base "effect"); op = get(base "operator")
-      if ((key == "" && op == "Exists") || key == "node-role.kubernetes.io/control-plane")
-        if (effect == "" || effect == "NoSchedule") tolerates = "yes"
-    }
-    printf "DS\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ns, name, labels, names, images, tolerates, (get("spec" SEP "template" SEP "spec" SEP "hostNetwork") ~ /^(true|True|TRUE|yes|on)$/ ? "true" : "false")
+    tolerations("spec" SEP "template" SEP "spec" SEP "tolerations" SEP)
+    printf "DS\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ns, name, labels, names, images, TOLS, (get("spec" SEP "template" SEP "spec" SEP "hostNetwork") ~ /^(true|True|TRUE|yes|on)$/ ? "true" : "false")
   }
 }
 

@@ -1,33 +1,55 @@
 # `kubectl get nodes|pods|events -o json` of the stand-in cluster, from a dump of its state:
 #   C <key> <value>                                          /var/lib/standin/cluster
-#   NODE <name> <role> <address> <registeredAt> <labels k=v,...> <taints default|none|k=v:Effect,...>
-#   DS <namespace> <name> <appliedAt> <labels> <container names> <images> <tolerates control plane yes|no> <hostNetwork>
-# -v what=nodes|pods|events -v now=<epoch seconds> -v kernel=<uname -r>
+#   NODE <name> <role> <address> <registeredAt> <labels k=v,...> <cloud provider> <node IP> <cordoned at> <drained at>
+#                                                            (epoch seconds, or "")
+#   TAINTS <node> <since (epoch)> <taints k=v:Effect,...>     the node's taints, one record per change, oldest first
+#   ADDRS <node> <Type=address,...>                          status.addresses as patched (none: the kubelet's)
+#   ANN <node> <key> <value, \ newline tab escaped>
+#   DS <namespace> <name> <appliedAt> <labels> <container names> <images> <tolerations op|key|value|effect;...> <hostNetwork>
+# -v what=nodes|pods|events|addresses|drain -v now=<epoch seconds> -v kernel=<uname -r>; with -v node=<name>:
+# addresses prints that node's status.addresses as `<type><TAB><address>` lines, drain the pods on it as
+# `DS|MIRROR|EVICT<TAB><namespace>/<name>` lines (owned by a DaemonSet, static, others).
 #
-# The model: nodes are NotReady (no CNI) until a DaemonSet has been applied (any DaemonSet counts as the CNI); then each
-# node, and each pod of a DaemonSet, becomes Ready READY_DELAY seconds after the later of the DaemonSet's apply and the
-# node's registration. clusterName standin-notready*: they never do. CoreDNS waits for a Ready node; the static pods and
-# kube-proxy run at once (kube-proxy crash-loops when conntrack.maxPerCore is not 0: a user namespace cannot set it).
+# The model: a node is NotReady (no CNI) until a pod of a DaemonSet can run there while it is NotReady (any DaemonSet
+# that tolerates the node's taints and node.kubernetes.io/not-ready:NoSchedule counts as the CNI); it becomes Ready
+# READY_DELAY seconds after the latest of that DaemonSet's apply, the node's registration and the removal of the last
+# taint that kept the pod off. A DaemonSet's pods run, READY_DELAY s after they are placed, on every node whose
+# NoSchedule and NoExecute taints they tolerate (with the tolerations the DaemonSet controller adds) - on a NotReady node
+# only if they tolerate the not-ready taint. clusterName standin-notready*: nodes never get Ready and the CNI pods
+# crash-loop. CoreDNS runs on Ready nodes whose taints it tolerates and that were not drained; the static pods and
+# kube-proxy (which tolerates everything) run at once (kube-proxy crash-loops when conntrack.maxPerCore is not 0: a user
+# namespace cannot set it).
 BEGIN {
   FS = "\t"
   READY_DELAY = 2
   nnodes = 0
   nds = 0
-  cni = 0
   for (i = 0; i < 256; i++) ord[sprintf("%c", i)] = i
   ALNUM = "bcdfghjklmnpqrstvwxz2456789"
+  NOT_READY_TAINT = "node.kubernetes.io/not-ready=:NoSchedule"
+  UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable=:NoSchedule"
+  # What the DaemonSet controller adds to every DaemonSet pod (hostNetwork pods: network-unavailable too).
+  DS_AUTO = "Exists|node.kubernetes.io/not-ready||NoExecute;Exists|node.kubernetes.io/unreachable||NoExecute;" \
+    "Exists|node.kubernetes.io/disk-pressure||NoSchedule;Exists|node.kubernetes.io/memory-pressure||NoSchedule;" \
+    "Exists|node.kubernetes.io/pid-pressure||NoSchedule;Exists|node.kubernetes.io/unschedulable||NoSchedule"
+  # kubeadm's CoreDNS Deployment, plus the DefaultTolerationSeconds admission plugin's.
+  COREDNS_TOLS = "Exists|CriticalAddonsOnly||;Equal|node-role.kubernetes.io/control-plane||NoSchedule;" \
+    "Exists|node.kubernetes.io/not-ready||NoExecute;Exists|node.kubernetes.io/unreachable||NoExecute"
 }
 
 $1 == "C" { c[$2] = $3; next }
 $1 == "NODE" {
   nnodes++
-  nname[nnodes] = $2; nrole[nnodes] = $3; naddr[nnodes] = $4; nreg[nnodes] = $5 + 0; nlabels[nnodes] = $6; ntaints[nnodes] = $7
+  nname[nnodes] = $2; nrole[nnodes] = $3; naddr[nnodes] = $4; nreg[nnodes] = $5 + 0; nlabels[nnodes] = $6
+  ncloud[nnodes] = $7; nip[nnodes] = $8; ncordon[nnodes] = $9 + 0; ndrained[nnodes] = $10 + 0
   next
 }
+$1 == "TAINTS" { k = ++hcount[$2]; hat[$2, k] = $3 + 0; hlist[$2, k] = $4; next }
+$1 == "ADDRS" { patched[$2] = $3; next }
+$1 == "ANN" { k = ++nann[$2]; annk[$2, k] = $3; annv[$2, k] = $4; next }
 $1 == "DS" {
   nds++
-  dns[nds] = $2; dname[nds] = $3; dat[nds] = $4 + 0; dlabels[nds] = $5; dcont[nds] = $6; dimg[nds] = $7; dtol[nds] = $8; dhost[nds] = $9
-  if (!cni || $4 + 0 < cni) cni = $4 + 0
+  dns[nds] = $2; dname[nds] = $3; dat[nds] = $4 + 0; dlabels[nds] = $5; dcont[nds] = $6; dimg[nds] = $7; dtols[nds] = $8; dhost[nds] = $9
   next
 }
 
@@ -63,30 +85,146 @@ function labels_json(list, extra,   n, parts, i, k, out, kv) {
   return "{" out "}"
 }
 
-function notready_mode() { return c["clusterName"] ~ /^standin-notready/ }
-function node_ready_at(i) {
-  if (!cni || notready_mode()) return 0
-  return (cni > nreg[i] ? cni : nreg[i]) + READY_DELAY
-}
-function node_ready(i) { return node_ready_at(i) && now >= node_ready_at(i) }
-function node_index(name,   i) { for (i = 1; i <= nnodes; i++) if (nname[i] == name) return i; return 0 }
-
-# Taints as the node carries them: its own, plus node.kubernetes.io/not-ready while NotReady.
-function taints_json(i,   out, n, parts, j, t, key, value, effect) {
+function unesc(s,   out, i, ch, n) {
+  if (!index(s, "\\")) return s
   out = ""
-  if (ntaints[i] == "default" && nrole[i] == "control-plane") out = "{\"effect\": \"NoSchedule\", \"key\": \"node-role.kubernetes.io/control-plane\"}"
-  else if (ntaints[i] != "default" && ntaints[i] != "none" && ntaints[i] != "") {
-    n = split(ntaints[i], parts, ",")
-    for (j = 1; j <= n; j++) {
-      t = parts[j]; effect = t; sub(/.*:/, "", effect); sub(/:[^:]*$/, "", t)
-      key = t; sub(/=.*/, "", key); value = t; sub(/^[^=]*=?/, "", value)
-      out = out (out == "" ? "" : ", ") "{\"effect\": " js(effect) ", \"key\": " js(key) (value == "" ? "" : ", \"value\": " js(value)) "}"
-    }
+  n = length(s)
+  for (i = 1; i <= n; i++) {
+    ch = substr(s, i, 1)
+    if (ch == "\\" && i < n) { ch = substr(s, ++i, 1); out = out (ch == "n" ? "\n" : ch == "t" ? "\t" : ch) }
+    else out = out ch
   }
-  if (!node_ready(i)) out = out (out == "" ? "" : ", ") "{\"effect\": \"NoSchedule\", \"key\": \"node.kubernetes.io/not-ready\"}"
   return out
 }
-function cp_tainted(i) { return nrole[i] == "control-plane" && ntaints[i] == "default" || (ntaints[i] ~ /NoSchedule/ && ntaints[i] != "default" && ntaints[i] != "none") }
+
+function notready_mode() { return c["clusterName"] ~ /^standin-notready/ }
+function node_index(name,   i) { for (i = 1; i <= nnodes; i++) if (nname[i] == name) return i; return 0 }
+
+# Taints are `key=value:Effect` items joined by ","; taint_parts sets TK, TV, TE of one.
+function taint_parts(t) {
+  TE = t; sub(/.*:/, "", TE); sub(/:[^:]*$/, "", t)
+  TK = t; sub(/=.*/, "", TK)
+  TV = index(t, "=") ? substr(t, index(t, "=") + 1) : ""
+}
+# corev1.Toleration.ToleratesTaint, for tolerations `operator|key|value|effect` joined by ";".
+function tolerates(tols, key, value, effect,   n, list, k, f) {
+  n = split(tols, list, ";")
+  for (k = 1; k <= n; k++) {
+    if (list[k] == "") continue
+    split(list[k], f, "|")
+    if (f[4] != "" && f[4] != effect) continue
+    if (f[2] != "" && f[2] != key) continue
+    if (f[1] == "Exists" || f[3] == value) return 1
+  }
+  return 0
+}
+# The first taint of a list that keeps a pod with these tolerations off a node (NoSchedule, NoExecute), or "".
+function untolerated(tols, taints,   n, list, k) {
+  n = split(taints, list, ",")
+  for (k = 1; k <= n; k++) {
+    if (list[k] == "") continue
+    taint_parts(list[k])
+    if ((TE == "NoSchedule" || TE == "NoExecute") && !tolerates(tols, TK, TV, TE)) return list[k]
+  }
+  return ""
+}
+function current_taints(i) { return hlist[nname[i], hcount[nname[i]]] }
+function ds_tolerations(j) { return dtols[j] ";" DS_AUTO (dhost[j] == "true" ? ";Exists|node.kubernetes.io/network-unavailable||NoSchedule" : "") }
+
+# Since when the pods of DaemonSet j may run on node i as far as taints go, with `extra` taints besides the node's
+# own; 0 while they may not. Taints only ever go (kubectl taint NODE KEY:EFFECT-): once tolerated, a node stays so.
+function ds_since(i, j, extra,   name, tols, h, t) {
+  name = nname[i]; tols = ds_tolerations(j)
+  if (!hcount[name] || untolerated(tols, current_taints(i) extra) != "") return 0
+  for (h = 1; h < hcount[name]; h++) if (untolerated(tols, hlist[name, h] extra) == "") break
+  t = hat[name, h]
+  if (dat[j] > t) t = dat[j]
+  if (nreg[i] > t) t = nreg[i]
+  return t
+}
+
+# A node gets Ready READY_DELAY s after the first CNI pod could run on it (see the top).
+function compute_ready(   i, j, t, best) {
+  for (i = 1; i <= nnodes; i++) {
+    best = 0
+    if (!notready_mode())
+      for (j = 1; j <= nds; j++) {
+        t = ds_since(i, j, "," NOT_READY_TAINT)
+        if (t && (!best || t < best)) best = t
+      }
+    ready_at[i] = best ? best + READY_DELAY : 0
+  }
+}
+function node_ready_at(i) { return ready_at[i] }
+function node_ready(i) { return ready_at[i] && now >= ready_at[i] }
+
+# Taints as the node carries them: its own, node.kubernetes.io/not-ready while NotReady (the NodeTaint admission
+# plugin and the node lifecycle controller) and node.kubernetes.io/unschedulable while cordoned.
+function view_taints(i,   t) {
+  t = current_taints(i)
+  if (!node_ready(i)) t = t (t == "" ? "" : ",") NOT_READY_TAINT
+  if (ncordon[i]) t = t (t == "" ? "" : ",") UNSCHEDULABLE_TAINT
+  return t
+}
+function taints_json(i,   out, n, parts, j) {
+  out = ""
+  n = split(view_taints(i), parts, ",")
+  for (j = 1; j <= n; j++) {
+    if (parts[j] == "") continue
+    taint_parts(parts[j])
+    out = out (out == "" ? "" : ", ") "{\"effect\": " js(TE) ", \"key\": " js(TK) (TV == "" ? "" : ", \"value\": " js(TV)) "}"
+  }
+  return out
+}
+
+# status.addresses, `Type=address` joined by ",": as patched, else as the kubelet sets them. With
+# --cloud-provider=external it sets none (it waits for the cloud provider) unless --node-ip names one.
+function addresses(i,   ip) {
+  if (nname[i] in patched) return patched[nname[i]]
+  if (ncloud[i] == "external" && nip[i] == "") return ""
+  ip = nip[i] == "" ? naddr[i] : nip[i]
+  return "InternalIP=" ip ",Hostname=" nname[i]
+}
+function addresses_json(i,   n, list, k, out, type) {
+  out = ""
+  n = split(addresses(i), list, ",")
+  for (k = 1; k <= n; k++) {
+    type = list[k]; sub(/=.*/, "", type)
+    out = out (out == "" ? "" : ", ") "{\"address\": " js(substr(list[k], length(type) + 2)) ", \"type\": " js(type) "}"
+  }
+  return out
+}
+# The pods' hostIP: the node's first InternalIP, else its first ExternalIP (nodeutil.GetNodeHostIPs).
+function host_ip(i,   n, list, k) {
+  if (!i) return ""
+  n = split(addresses(i), list, ",")
+  for (k = 1; k <= n; k++) if (list[k] ~ /^InternalIP=/) return substr(list[k], 12)
+  for (k = 1; k <= n; k++) if (list[k] ~ /^ExternalIP=/) return substr(list[k], 12)
+  return ""
+}
+function annotations_json(i,   name, n, k, m, key, value, keys, values, out) {
+  name = nname[i]; n = nann[name]
+  for (k = 1; k <= n; k++) {
+    key = annk[name, k]; value = annv[name, k]
+    for (m = k - 1; m >= 1 && keys[m] > key; m--) { keys[m + 1] = keys[m]; values[m + 1] = values[m] }
+    keys[m + 1] = key; values[m + 1] = value
+  }
+  out = ""
+  for (k = 1; k <= n; k++) out = out (k > 1 ? ", " : "") js(keys[k]) ": " js(unesc(values[k]))
+  return "{" out "}"
+}
+
+# Why the scheduler puts no CoreDNS pod on node i (its FitError wording), or "". A cordoned node keeps the pods it
+# has until kubectl drain evicts them: only then does it count as unschedulable here.
+function dns_unfit(i,   t) {
+  if (ndrained[i]) return "node(s) were unschedulable"
+  t = current_taints(i)
+  if (!node_ready(i)) t = t (t == "" ? "" : ",") NOT_READY_TAINT
+  t = untolerated(COREDNS_TOLS, t)
+  if (t == "") return ""
+  taint_parts(t)
+  return "node(s) had untolerated taint {" TK ": " TV "}"
+}
 
 # The node's pod CIDR: the i-th /24 of an IPv4 podSubnet.
 function pod_cidr(i,   base, parts, n) {
@@ -108,7 +246,7 @@ function condition(type, status, reason, message, since) {
   return "{\"lastHeartbeatTime\": " js(ts(now)) ", \"lastTransitionTime\": " js(ts(since)) ", \"message\": " js(message) ", \"reason\": " js(reason) ", \"status\": " js(status) ", \"type\": " js(type) "}"
 }
 
-function node_json(i,   labels, ready, conds, taints, cidr) {
+function node_json(i,   labels, ready, conds, taints, cidr, addrs) {
   labels = "\"beta.kubernetes.io/arch\": \"amd64\", \"beta.kubernetes.io/os\": \"linux\", \"kubernetes.io/arch\": \"amd64\", \"kubernetes.io/hostname\": " js(nname[i]) ", \"kubernetes.io/os\": \"linux\""
   if (nrole[i] == "control-plane") labels = labels ", \"node-role.kubernetes.io/control-plane\": \"\", \"node.kubernetes.io/exclude-from-external-load-balancers\": \"\""
   ready = node_ready(i)
@@ -119,10 +257,12 @@ function node_json(i,   labels, ready, conds, taints, cidr) {
       : condition("Ready", "False", "KubeletNotReady", "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized", nreg[i]))
   taints = taints_json(i)
   cidr = pod_cidr(i)
-  return "{\"apiVersion\": \"v1\", \"kind\": \"Node\", \"metadata\": {\"annotations\": {\"kubeadm.alpha.kubernetes.io/cri-socket\": \"unix:///run/containerd/containerd.sock\", \"node.alpha.kubernetes.io/ttl\": \"0\", \"volumes.kubernetes.io/controller-managed-attach-detach\": \"true\"}, " \
+  addrs = addresses_json(i)
+  return "{\"apiVersion\": \"v1\", \"kind\": \"Node\", \"metadata\": {\"annotations\": " annotations_json(i) ", " \
     "\"creationTimestamp\": " js(ts(nreg[i])) ", \"labels\": " labels_json(nlabels[i], labels) ", \"name\": " js(nname[i]) ", \"resourceVersion\": \"" (1000 + i * 7 + (ready ? 1 : 0)) "\", \"uid\": " js(uid("node/" nname[i])) "}, " \
-    "\"spec\": {" (cidr == "" ? "" : "\"podCIDR\": " js(cidr) ", \"podCIDRs\": [" js(cidr) "]" (taints == "" ? "" : ", ")) (taints == "" ? "" : "\"taints\": [" taints "]") "}, " \
-    "\"status\": {\"addresses\": [{\"address\": " js(naddr[i]) ", \"type\": \"InternalIP\"}, {\"address\": " js(nname[i]) ", \"type\": \"Hostname\"}], " \
+    "\"spec\": {" (cidr == "" ? "" : "\"podCIDR\": " js(cidr) ", \"podCIDRs\": [" js(cidr) "]" (taints == "" && !ncordon[i] ? "" : ", ")) \
+    (taints == "" ? "" : "\"taints\": [" taints "]" (ncordon[i] ? ", " : "")) (ncordon[i] ? "\"unschedulable\": true" : "") "}, " \
+    "\"status\": {" (addrs == "" ? "" : "\"addresses\": [" addrs "], ") \
     "\"allocatable\": {\"cpu\": \"2\", \"ephemeral-storage\": \"20470152Ki\", \"memory\": \"4026532Ki\", \"pods\": \"110\"}, " \
     "\"capacity\": {\"cpu\": \"2\", \"ephemeral-storage\": \"20470152Ki\", \"memory\": \"4026532Ki\", \"pods\": \"110\"}, " \
     "\"conditions\": [" conds "], \"daemonEndpoints\": {\"kubeletEndpoint\": {\"Port\": " (c["kubeletPort"] + 0) "}}, " \
@@ -147,15 +287,17 @@ function pod_json(ns, name, labels, owner_kind, owner_name, owner_api, node, hos
   spec = spec "]" (hostnet == "true" ? ", \"hostNetwork\": true" : "") (node == "" ? "" : ", \"nodeName\": " js(node)) "}"
   ni = node_index(node)
   ip = ""
-  if (node != "" && phase == "Running") ip = hostnet == "true" ? naddr[ni] : pod_ip(ni, k)
+  if (node != "" && phase == "Running") ip = hostnet == "true" ? host_ip(ni) : pod_ip(ni, k)
+  POD_NS = ns; POD_NAME = name; POD_NODE = node; POD_OWNER = owner_kind
   return "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"creationTimestamp\": " js(ts(since)) ", \"labels\": " labels ", \"name\": " js(name) ", \"namespace\": " js(ns) ", " \
     "\"ownerReferences\": [{\"apiVersion\": " js(owner_api) ", \"blockOwnerDeletion\": true, \"controller\": true, \"kind\": " js(owner_kind) ", \"name\": " js(owner_name) ", \"uid\": " js(uid(owner_kind "/" ns "/" owner_name)) "}], " \
     "\"resourceVersion\": \"" (2000 + length(name) + ready) "\", \"uid\": " js(uid("pod/" ns "/" name)) "}, \"spec\": " spec ", " \
-    "\"status\": {\"conditions\": [" conds "], " (statuses == "" || node == "" ? "" : "\"containerStatuses\": [" statuses "], ") (ni ? "\"hostIP\": " js(naddr[ni]) ", " : "") \
+    "\"status\": {\"conditions\": [" conds "], " (statuses == "" || node == "" ? "" : "\"containerStatuses\": [" statuses "], ") (host_ip(ni) != "" ? "\"hostIP\": " js(host_ip(ni)) ", " : "") \
     "\"phase\": " js(phase) (ip == "" ? "" : ", \"podIP\": " js(ip) ", \"podIPs\": [{\"ip\": " js(ip) "}]") ", \"qosClass\": \"Burstable\"" (ni ? ", \"startTime\": " js(ts(since)) : "") "}}"
 }
 
-function add_pod(json) { npods++; pods[npods] = json }
+# After pod_json (which sets POD_*): kubectl drain needs where each pod runs and what owns it.
+function add_pod(json) { npods++; pods[npods] = json; pns[npods] = POD_NS; pname[npods] = POD_NAME; pnode[npods] = POD_NODE; powner[npods] = POD_OWNER }
 function add_event(ns, kind, name, reason, message, type, component, node, t,   id) {
   nevents++
   id = name "." hex8(name reason, 43) hex8(reason name, 47)
@@ -164,7 +306,7 @@ function add_event(ns, kind, name, reason, message, type, component, node, t,   
     "\"reason\": " js(reason) ", \"reportingComponent\": " js(component) ", \"reportingInstance\": " js(node) ", \"source\": {\"component\": " js(component) (node == "" ? "" : ", \"host\": " js(node)) "}, \"type\": " js(type) "}"
 }
 
-function build(   i, j, cp, ready_nodes, rs, name, waiting, phase, ready, since, k, unsched, nodes_tainted, msg, at) {
+function build(   i, j, cp, ready_nodes, rs, name, waiting, phase, ready, since, k, msg, at, why, counts, reasons, nreasons, m, tmp) {
   cp = 0
   for (i = 1; i <= nnodes; i++) if (nrole[i] == "control-plane") cp = i
   for (i = 1; i <= nnodes; i++) {
@@ -172,6 +314,7 @@ function build(   i, j, cp, ready_nodes, rs, name, waiting, phase, ready, since,
     add_event("", "Node", nname[i], "RegisteredNode", "Node " nname[i] " event: Registered Node " nname[i] " in Controller", "Normal", "node-controller", "", nreg[i])
     add_event("", "Node", nname[i], "NodeNotReady", "Node " nname[i] " status is now: NodeNotReady", "Normal", "kubelet", nname[i], nreg[i])
     if (node_ready(i)) add_event("", "Node", nname[i], "NodeReady", "Node " nname[i] " status is now: NodeReady", "Normal", "kubelet", nname[i], node_ready_at(i))
+    if (ncordon[i]) add_event("", "Node", nname[i], "NodeNotSchedulable", "Node " nname[i] " status is now: NodeNotSchedulable", "Normal", "kubelet", nname[i], ncordon[i])
   }
   if (cp) {
     split("etcd kube-apiserver kube-controller-manager kube-scheduler", statics, " ")
@@ -192,9 +335,13 @@ function build(   i, j, cp, ready_nodes, rs, name, waiting, phase, ready, since,
   }
   for (j = 1; j <= nds; j++) {
     for (i = 1; i <= nnodes; i++) {
-      if (cp_tainted(i) && dtol[j] != "yes") continue
+      # Placed on a NotReady node only if it tolerates the not-ready taint too; else once the node is Ready.
+      since = ds_since(i, j, "," NOT_READY_TAINT)
+      if (!since) {
+        if (!node_ready(i) || !(since = ds_since(i, j, ""))) continue
+        if (node_ready_at(i) > since) since = node_ready_at(i)
+      }
       name = dname[j] "-" suffix(dns[j] "/" dname[j] "/" nname[i], 5)
-      since = dat[j] > nreg[i] ? dat[j] : nreg[i]
       at = since + READY_DELAY
       if (notready_mode()) { phase = "Running"; ready = 0; waiting = "CrashLoopBackOff" }
       else if (now >= at) { phase = "Running"; ready = 1; waiting = "" }
@@ -211,14 +358,26 @@ function build(   i, j, cp, ready_nodes, rs, name, waiting, phase, ready, since,
   if (c["dnsDisabled"] != "true") {
     rs = "coredns-" suffix("coredns-rs", 10)
     ready_nodes = 0
-    for (i = 1; i <= nnodes; i++) if (node_ready(i)) ready_list[++ready_nodes] = i
+    nreasons = 0
+    for (i = 1; i <= nnodes; i++) {
+      # A NotReady node carries the not-ready taint, which CoreDNS does not tolerate.
+      why = dns_unfit(i)
+      if (why == "") { ready_list[++ready_nodes] = i; continue }
+      if (!(why in counts)) reasons[++nreasons] = why
+      counts[why]++
+    }
+    # The scheduler's FitError: "<count> <reason>" items, sorted as strings.
+    for (m = 1; m <= nreasons; m++) reasons[m] = counts[reasons[m]] " " reasons[m]
+    for (m = 2; m <= nreasons; m++) for (j = m; j > 1 && reasons[j - 1] > reasons[j]; j--) { tmp = reasons[j]; reasons[j] = reasons[j - 1]; reasons[j - 1] = tmp }
+    msg = ""
+    for (m = 1; m <= nreasons; m++) msg = msg (m > 1 ? ", " : "") reasons[m]
     for (k = 1; k <= 2; k++) {
       name = rs "-" suffix("coredns/" k, 5)
       if (ready_nodes) {
         i = ready_list[(k - 1) % ready_nodes + 1]
         add_pod(pod_json("kube-system", name, "{\"k8s-app\": \"kube-dns\", \"pod-template-hash\": " js(substr(rs, 9)) "}", "ReplicaSet", rs, "apps/v1", nname[i], "false", "coredns", "registry.k8s.io/coredns/coredns:v1.14.3", "Running", 1, "", node_ready_at(i), k))
       } else {
-        msg = "0/" nnodes " nodes are available: " nnodes " node(s) had untolerated taint {node.kubernetes.io/not-ready: }. preemption: 0/" nnodes " nodes are available: " nnodes " Preemption is not helpful for scheduling."
+        msg = "0/" nnodes " nodes are available: " msg ". preemption: 0/" nnodes " nodes are available: " nnodes " Preemption is not helpful for scheduling."
         add_pod(pod_json("kube-system", name, "{\"k8s-app\": \"kube-dns\", \"pod-template-hash\": " js(substr(rs, 9)) "}", "ReplicaSet", rs, "apps/v1", "", "false", "coredns", "registry.k8s.io/coredns/coredns:v1.14.3", "Pending", 0, msg, c["initAt"] + 0, k))
         add_event("kube-system", "Pod", name, "FailedScheduling", msg, "Warning", "default-scheduler", "", now)
       }
@@ -233,8 +392,15 @@ function list(items, n,   i, out) {
 }
 
 END {
+  compute_ready()
   build()
   if (what == "nodes") { for (i = 1; i <= nnodes; i++) items[i] = node_json(i); print list(items, nnodes) }
   else if (what == "pods") print list(pods, npods)
   else if (what == "events") print list(events, nevents)
+  else if (what == "addresses") {
+    n = split(addresses(node_index(node)), list, ",")
+    for (k = 1; k <= n; k++) { type = list[k]; sub(/=.*/, "", type); print type "\t" substr(list[k], length(type) + 2) }
+  } else if (what == "drain")
+    for (k = 1; k <= npods; k++)
+      if (pnode[k] == node) print (powner[k] == "DaemonSet" ? "DS" : powner[k] == "Node" ? "MIRROR" : "EVICT") "\t" pns[k] "/" pname[k]
 }
