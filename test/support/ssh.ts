@@ -16,6 +16,8 @@ export interface SshRemote {
    * logind on these machines), as intended: rootlet falls back to /run/user/UID.
    */
   socket: string;
+  /** Its own address on lo (10.77.0.x): where the test sshd also listens, and where its node's ports are published. */
+  address: string;
 }
 
 export interface SshFacts {
@@ -34,6 +36,8 @@ export interface SshFacts {
   logins: string[];
   /** The users that hold the client key as ~/.ssh/id_ed25519: the ones that run the CLI as the control host. */
   clients: string[];
+  /** The address of the Podman user (rootlet-podman) as a control host, on lo. */
+  controlAddress: string;
 }
 
 function readEnvFile(): Record<string, string> {
@@ -61,8 +65,9 @@ export function sshFacts(): SshFacts | undefined {
     const user = pick(`ROOTLET_TEST_REMOTE${n}`);
     const engine = pick(`ROOTLET_TEST_REMOTE${n}_ENGINE`);
     const socket = pick(`ROOTLET_TEST_REMOTE${n}_SOCKET`);
-    if (!user || !socket || (engine !== 'podman' && engine !== 'docker')) return undefined;
-    return { user, engine, socket };
+    const address = pick(`ROOTLET_TEST_REMOTE${n}_ADDRESS`);
+    if (!user || !socket || !address || (engine !== 'podman' && engine !== 'docker')) return undefined;
+    return { user, engine, socket, address };
   };
   const host = pick('ROOTLET_TEST_SSH_HOST');
   const port = Number(pick('ROOTLET_TEST_SSH_PORT'));
@@ -70,13 +75,24 @@ export function sshFacts(): SshFacts | undefined {
   const knownHosts = pick('ROOTLET_TEST_SSH_KNOWN_HOSTS');
   const remote1 = remote(1);
   const remote2 = remote(2);
-  if (!host || !Number.isInteger(port) || port <= 0 || !key || !knownHosts || !remote1 || !remote2) return undefined;
-  return { host, port, key, knownHosts, remotes: [remote1, remote2], logins: list('ROOTLET_TEST_SSH_LOGINS'), clients: list('ROOTLET_TEST_SSH_CLIENTS') };
+  const controlAddress = pick('ROOTLET_TEST_PODMAN_ADDRESS');
+  if (!host || !Number.isInteger(port) || port <= 0 || !key || !knownHosts || !remote1 || !remote2 || !controlAddress) return undefined;
+  return {
+    host,
+    port,
+    key,
+    knownHosts,
+    remotes: [remote1, remote2],
+    logins: list('ROOTLET_TEST_SSH_LOGINS'),
+    clients: list('ROOTLET_TEST_SSH_CLIENTS'),
+    controlAddress,
+  };
 }
 
-/** The test sshd's known_hosts line, `[127.0.0.1]:2222 ssh-ed25519 AAAA...`. */
-export function knownHostsLine(facts: SshFacts): string {
-  return readFileSync(facts.knownHosts, 'utf8').trim();
+/** The test sshd's known_hosts line, `[127.0.0.1]:2222 ssh-ed25519 AAAA...`, or for another of its addresses. */
+export function knownHostsLine(facts: SshFacts, address = facts.host): string {
+  const line = readFileSync(facts.knownHosts, 'utf8').trim();
+  return address === facts.host ? line : line.replace(/^\S+/, `[${address}]:${facts.port}`);
 }
 
 /**
