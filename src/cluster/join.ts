@@ -30,11 +30,11 @@ import {
   deleteJoinToken,
   isJoined,
   kubeadmJoin,
+  kubectlGet,
   readCaCertHash,
   readClusterRecord,
   readNodeFacts,
   removeFromCluster,
-  waitForRegistration,
   type StepContext,
 } from '../kube/node-steps.js';
 import { Transcript } from '../kube/transcript.js';
@@ -47,12 +47,14 @@ import { saveLog } from './logs.js';
 import { readMembers, updateMembers, withMember, type MemberHost } from './members.js';
 import { networkName } from './names.js';
 import { listrOptions, type ProgressStyle } from './progress.js';
-import { waitUntilReady } from './readiness-wait.js';
+import { NodeWatch, type Taint } from './node-watch.js';
 import { ClusterRecord } from './record.js';
 
 const BOOT_TIMEOUT_MS = 120_000;
 /** From kubeadm join's end until the kubelet has registered the node. */
 const REGISTRATION_TIMEOUT_MS = 60_000;
+/** How long taking a failed host's node out of the cluster may take (drain and delete), also after Ctrl-C. */
+const UNDO_TIMEOUT_MS = 90_000;
 /** The longest node name (a DNS label). */
 const MAX_NODE_NAME = 63;
 
@@ -216,9 +218,17 @@ export async function joinHosts(local: Host, engine: Engine, cluster: string, ta
   const facts = await clusterFacts(engine, cluster, local, options.env, transcript);
   const controlPlane = facts.controlPlane.name;
   const cpStep: StepContext = { shell: engine, transcript, signal };
+  const watch = new NodeWatch(cpStep, controlPlane);
   // Node names in use or being given out: the control plane and every member but the ones joining again.
   const joiningIds = new Set(targets.map((target) => targetId(target.target)));
-  const taken = new Set([controlPlane, ...facts.members.filter((member) => !joiningIds.has(member.host)).map((member) => member.node)]);
+  // Every node object of the cluster too: one left by a host that never finished (its join was killed) is no name to reuse.
+  const kept = new Set(facts.members.filter((member) => joiningIds.has(member.host)).map((member) => member.node));
+  const registered = ((await kubectlGet(cpStep, controlPlane, ['nodes'])) as { items?: Array<{ metadata?: { name?: string } }> } | undefined)?.items ?? [];
+  const taken = new Set(
+    [controlPlane, ...facts.members.map((member) => member.node), ...registered.map((item) => item.metadata?.name ?? '')].filter(
+      (node) => node !== '' && !kept.has(node),
+    ),
+  );
   const runs: HostRun[] = targets.map((target) => ({
     target,
     result: { host: targetId(target.target), outcome: 'skipped', reason: 'not started', seconds: 0 },
@@ -251,19 +261,20 @@ export async function joinHosts(local: Host, engine: Engine, cluster: string, ta
           engine,
           facts,
           cpStep,
+          watch,
           transcript,
           undo,
           taken,
           nameTurn: { after: turns[index - 1]?.promise, done: () => turns[index]!.resolve() },
           report: (line) => (task.output = line),
         });
-        run.result = { ...run.result, ...outcome, seconds: (Date.now() - hostStarted) / 1000 };
+        run.result = { host: id, ...outcome, seconds: (Date.now() - hostStarted) / 1000 };
         task.title = `${id}: ${outcome.outcome === 'kept' ? 'already joined' : 'joined'} as ${outcome.node} (${outcome.address})`;
       } catch (thrown) {
         const error = signal.aborted ? interrupted(thrown) : asRootletError(thrown);
         const leftovers = options.retain ? [] : await undo.unwind();
         const reason = leftovers.length > 0 ? `${error.message} (could not remove: ${leftovers.join('; ')})` : error.message;
-        run.result = { ...run.result, outcome: 'failed', reason, error: error.toJSON(), seconds: (Date.now() - hostStarted) / 1000 };
+        run.result = { host: run.result.host, outcome: 'failed', reason, error: error.toJSON(), seconds: (Date.now() - hostStarted) / 1000 };
         task.title = `${run.result.host}: failed: ${error.message}`;
         throw error;
       } finally {
@@ -309,6 +320,8 @@ interface JoinContext extends JoinOptions {
   engine: Engine;
   facts: ClusterFacts;
   cpStep: StepContext;
+  /** The one poller of the control plane's node list, shared by every host. */
+  watch: NodeWatch;
   transcript: Transcript;
   undo: UndoStack;
   taken: Set<string>;
@@ -452,7 +465,10 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
     if (range) await configureKubeletIdRange(remoteStep, name, range);
     report('joining (kubeadm join)');
     // Registered from here on: a failure later takes the node out of the cluster again before its container goes.
-    ctx.undo.push(`node ${name} in the cluster`, () => removeFromCluster(ctx.cpStep, facts.controlPlane.name, name));
+    // The undo runs after Ctrl-C too: its own time limit, not the aborted signal.
+    ctx.undo.push(`node ${name} in the cluster`, () =>
+      removeFromCluster({ ...ctx.cpStep, signal: AbortSignal.timeout(UNDO_TIMEOUT_MS) }, facts.controlPlane.name, name),
+    );
     const token = await createJoinToken(ctx.cpStep, facts.controlPlane.name);
     try {
       const config = applyKubeadmPatches(renderJoinConfig(spec, kubeNode, { bootstrapToken: token, caCertHash: facts.caHash }), record.join.patches);
@@ -460,20 +476,13 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
     } finally {
       await deleteJoinToken(ctx.cpStep, facts.controlPlane.name, token);
     }
-    await waitForRegistration(ctx.cpStep, facts.controlPlane.name, name, REGISTRATION_TIMEOUT_MS);
   }
+  const present: Taint[] = await ctx.watch.registered(name, REGISTRATION_TIMEOUT_MS);
   report('setting its addresses (ExternalIP, flannel public IP)');
-  await configureRemoteNode(ctx.cpStep, facts.controlPlane.name, name, address, [REMOTE_NODE_TAINT, UNINITIALIZED_TAINT]);
+  await configureRemoteNode(ctx.cpStep, facts.controlPlane.name, name, address, [REMOTE_NODE_TAINT, UNINITIALIZED_TAINT], present);
   if (ctx.waitMs > 0) {
     report('waiting for it to be Ready');
-    await waitUntilReady(ctx.cpStep, facts.controlPlane.name, {
-      nodes: [name],
-      cniDaemonSets: [],
-      requireReady: record.cni !== 'none',
-      timeoutMs: ctx.waitMs,
-      signal,
-      onStatus: report,
-    });
+    await ctx.watch.ready(name, ctx.waitMs, record.cni !== 'none');
   }
   await updateMembers(ctx.local, ctx.env, cluster, (hosts) =>
     withMember(hosts, {

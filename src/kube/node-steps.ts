@@ -263,19 +263,6 @@ async function kubectl(ctx: StepContext, controlPlane: string, argv: readonly st
     });
 }
 
-/** Waits until the node has registered with the API server (its kubelet does that right after kubeadm join). */
-export async function waitForRegistration(ctx: StepContext, controlPlane: string, node: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await nodeObject(ctx, controlPlane, node)) === undefined) {
-    if (Date.now() > deadline)
-      throw new RootletError('node-not-registered', `node ${node} joined but did not register with the API server within ${Math.round(timeoutMs / 1000)}s`, {
-        hint: 'its kubelet may not reach the API server: the log named below has what ran',
-      });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    if (ctx.signal?.aborted) throw interrupted();
-  }
-}
-
 /** Points flannel at the node's host address (what other hosts send VXLAN to); idempotent. */
 export async function setPublicAddress(ctx: StepContext, controlPlane: string, node: string, address: string): Promise<void> {
   await kubectl(ctx, controlPlane, ['annotate', 'node', node, `${FLANNEL_PUBLIC_IP_ANNOTATION}=${address}`, '--overwrite'], `annotating node ${node}`);
@@ -292,8 +279,9 @@ export async function configureRemoteNode(
   node: string,
   address: string,
   taints: ReadonlyArray<{ key: string; effect: string }>,
+  /** The node's taints as last seen (at its registration); those of `taints` among them are removed. */
+  present: ReadonlyArray<{ key: string; effect: string }>,
 ): Promise<void> {
-  await setPublicAddress(ctx, controlPlane, node, address);
   // A merge patch replaces the whole list, as Usernetes' does; under cloud-provider=external the kubelet leaves it alone.
   const addresses = {
     status: {
@@ -303,13 +291,16 @@ export async function configureRemoteNode(
       ],
     },
   };
-  await kubectl(
-    ctx,
-    controlPlane,
-    ['patch', 'node', node, '--subresource=status', '--type=merge', '-p', JSON.stringify(addresses)],
-    `setting the addresses of node ${node}`,
-  );
-  const present = (await nodeObject(ctx, controlPlane, node))?.spec?.taints ?? [];
+  // Independent of each other; both before the taints go.
+  await Promise.all([
+    setPublicAddress(ctx, controlPlane, node, address),
+    kubectl(
+      ctx,
+      controlPlane,
+      ['patch', 'node', node, '--subresource=status', '--type=merge', '-p', JSON.stringify(addresses)],
+      `setting the addresses of node ${node}`,
+    ),
+  ]);
   const removable = taints.filter((taint) => present.some((other) => other.key === taint.key && other.effect === taint.effect));
   if (removable.length > 0)
     await kubectl(ctx, controlPlane, ['taint', 'node', node, ...removable.map((taint) => `${taint.key}:${taint.effect}-`)], `untainting node ${node}`);

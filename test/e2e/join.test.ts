@@ -56,8 +56,21 @@ if (!facts || !podmanSocket) {
     let uid: number;
     let node2 = '';
 
-    const rootlet = async (args: string[]): Promise<Run> => {
-      const result = await execa(...asUser(CONTROL, uid, ['node', ROOTLET, ...args], { HOME: home, CI: '1' }), { reject: false, stdin: 'ignore' });
+    /** The built CLI as the control host's user; with `interruptAfter`, one Ctrl-C once stderr shows it. */
+    const rootlet = async (args: string[], interruptAfter?: RegExp): Promise<Run> => {
+      const child = execa(...asUser(CONTROL, uid, ['node', ROOTLET, ...args], { HOME: home, CI: '1' }), { reject: false, stdin: 'ignore' });
+      if (interruptAfter) {
+        let seen = '';
+        let sent = false;
+        child.stderr.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (!sent && interruptAfter.test(seen)) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        });
+      }
+      const result = await child;
       return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
     };
     const joinJson = (run: Run): HostOutcome[] => (JSON.parse(run.stdout) as { hosts: HostOutcome[] }).hosts;
@@ -204,6 +217,16 @@ if (!facts || !podmanSocket) {
       const left = (await clusterNodes()).map((node) => node.metadata.name);
       expect(left).not.toContain(node2);
       expect(left).toHaveLength(2);
+    }, 120_000);
+
+    it('Ctrl-C after a host has joined, before it is set up, leaves nothing of it: no container there, no node in the cluster (exit 130)', async () => {
+      // Its node has registered by then: the undo must take it out of the cluster, though the run's signal has fired.
+      const join = await rootlet(['join', '--name', name, host2, '--ignore-check', 'cgroup.v2', '--wait', '60s'], /setting its addresses/);
+      expect(join.exitCode, join.stderr).toBe(130);
+      expect(await engines[1].listNodes(name)).toEqual([]);
+      expect((await clusterNodes()).map((node) => node.metadata.name)).toHaveLength(2);
+      const members = JSON.parse(await readFile(path.join(home, '.local/state/rootlet', name, 'hosts.json'), 'utf8')) as { hosts: Array<{ host: string }> };
+      expect(members.hosts.map((member) => member.host)).toEqual([host1]);
     }, 120_000);
 
     it('down removes the nodes on every host, and forgets the hosts', async () => {
