@@ -31,7 +31,7 @@ describe('joinExitCode', () => {
     host: 'h',
     outcome,
     seconds: 0,
-    ...(exitCode === undefined ? {} : { error: { code: 'x', message: 'm', exitCode } as HostJoinResult['error'] }),
+    ...(exitCode === undefined ? {} : { error: { code: 'x', message: 'm', exitCode } }),
   });
   it('is 0 only when every host joined or was already', () => {
     expect(joinExitCode({ cluster: 'c', seconds: 0, hosts: [host('joined'), host('kept')] })).toBe(0);
