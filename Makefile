@@ -6,7 +6,7 @@ DEPS := node_modules/.package-lock.json
 help:
 	@echo "make up      install, build, and run rootlet up on this host (it runs rootlet doctor first)"
 	@echo "make test    install and run every test (type check, lint, unit, built CLI, end to end)"
-	@echo "make bench   start-up, engine and up benchmarks (bench/)"
+	@echo "make bench   start-up, engine, up and join benchmarks (bench/)"
 
 $(DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -43,5 +43,6 @@ bench: build test-prereqs
 	node bench/startup.mjs
 	npx tsx bench/engine.mts
 	npx tsx bench/up.mts
+	npx tsx bench/join.mts
 
 .PHONY: help install build up test test-prereqs test-node24 bench
