@@ -42,17 +42,18 @@ export interface TargetSources {
 
 /** HOST arguments, else the cluster file's hosts, resolved through the ssh config; every one checked before any connects. */
 export async function joinTargets(local: Host, sources: TargetSources): Promise<JoinTarget[]> {
-  const fromArgs = sources.args.map((text) => ({ text, identity: [] as string[], advertiseAddress: undefined as string | undefined }));
+  const fromArgs = sources.args.map((text) => ({ text, identity: [] as string[], advertiseAddress: undefined as string | undefined, extraPorts: [] }));
   const fromFile = sources.entries.map((entry) => ({
     text: entryText(entry),
     identity: entry.identity === undefined ? [] : [entry.identity],
     advertiseAddress: entry.advertiseAddress,
+    extraPorts: entry.extraPortMappings,
   }));
   const wanted = fromArgs.length > 0 ? fromArgs : fromFile;
   const targets = await Promise.all(
-    wanted.map(async ({ text, identity, advertiseAddress }) => {
+    wanted.map(async ({ text, identity, advertiseAddress, extraPorts }) => {
       const resolved = await resolveSshHost(local, text, { configFile: sources.sshConfig, identityFiles: [...identity, ...sources.identity] });
-      return { text, target: resolved.target, identityFiles: resolved.identityFiles, advertiseAddress };
+      return { text, target: resolved.target, identityFiles: resolved.identityFiles, advertiseAddress, extraPorts };
     }),
   );
   const seen = new Set<string>();

@@ -14,7 +14,7 @@ import type { Engine } from '../engine/engine.js';
 import { engineUnreachable } from '../engine/errors.js';
 import { launchNodes } from '../engine/launch.js';
 import { chooseSubnet } from '../engine/subnet.js';
-import { LABELS, type NodeSpec, type NodeState } from '../engine/types.js';
+import { LABELS, type NodeSpec, type NodeState, type PortMapping } from '../engine/types.js';
 import { waitForNode } from '../engine/wait-node.js';
 import type { Host } from '../host/host.js';
 import type { SshHost } from '../host/ssh-host.js';
@@ -66,6 +66,8 @@ export interface JoinTarget {
   identityFiles: string[];
   /** The address the other hosts reach this host's node at, when given (else the address SSH connects to). */
   advertiseAddress?: string | undefined;
+  /** More ports of its node published on the host (the cluster file's extraPortMappings). */
+  extraPorts?: ReadonlyArray<{ containerPort: number; hostPort?: number | undefined; listenAddress?: string | undefined; protocol: 'tcp' | 'udp' }>;
 }
 
 export interface JoinOptions {
@@ -219,15 +221,11 @@ export async function joinHosts(local: Host, engine: Engine, cluster: string, ta
   const controlPlane = facts.controlPlane.name;
   const cpStep: StepContext = { shell: engine, transcript, signal };
   const watch = new NodeWatch(cpStep, controlPlane);
-  // Node names in use or being given out: the control plane and every member but the ones joining again.
-  const joiningIds = new Set(targets.map((target) => targetId(target.target)));
-  // Every node object of the cluster too: one left by a host that never finished (its join was killed) is no name to reuse.
-  const kept = new Set(facts.members.filter((member) => joiningIds.has(member.host)).map((member) => member.node));
+  // Names in use: the control plane, every member's node (a member joining again keeps its own name), and every node
+  // object of the cluster (one left by a host whose join was killed is no name to give out).
   const registered = ((await kubectlGet(cpStep, controlPlane, ['nodes'])) as { items?: Array<{ metadata?: { name?: string } }> } | undefined)?.items ?? [];
   const taken = new Set(
-    [controlPlane, ...facts.members.map((member) => member.node), ...registered.map((item) => item.metadata?.name ?? '')].filter(
-      (node) => node !== '' && !kept.has(node),
-    ),
+    [controlPlane, ...facts.members.map((member) => member.node), ...registered.map((item) => item.metadata?.name ?? '')].filter((node) => node !== ''),
   );
   const runs: HostRun[] = targets.map((target) => ({
     target,
@@ -355,6 +353,12 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
       hint: 'join other hosts; on this one the control plane is the node',
     });
 
+  const extraPorts: PortMapping[] = (run.target.extraPorts ?? []).map((mapping) => ({
+    hostAddress: mapping.listenAddress ?? address,
+    hostPort: mapping.hostPort ?? mapping.containerPort,
+    containerPort: mapping.containerPort,
+    protocol: mapping.protocol,
+  }));
   report('finding its rootless engine');
   const uid = Number((await ssh.run(['id', '-u'])).stdout.trim());
   const connection = await probeEngine(ssh, { env: {}, uid });
@@ -371,6 +375,7 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
           : [
               { port: record.join.kubeletPort, protocol: 'tcp', purpose: 'kubelet', address },
               { port: record.join.vxlanPort, protocol: 'udp', purpose: 'VXLAN', address },
+              ...extraPorts.map((port) => ({ port: port.hostPort, protocol: port.protocol, purpose: 'extra port mapping', address: port.hostAddress })),
             ],
     });
     const failing = doctor.findings.filter((finding) => finding.status === 'fail' && !ctx.ignoreChecks.includes(finding.id));
@@ -411,10 +416,17 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
       await waitForNode(remote, name, { timeoutMs: BOOT_TIMEOUT_MS, signal, restartsBefore: node.restarts });
     }
   } else {
+    // A member whose container is gone (removed by hand, or its host reinstalled) joins again under its old name,
+    // once the node object its old kubelet left has been taken out of the cluster.
+    const previous = facts.members.find((member) => member.host === ssh.id)?.node;
     const hostname = (await ssh.readText('/proc/sys/kernel/hostname')).trim();
-    name = remoteNodeName(cluster, hostname, await ssh.user(), ctx.taken);
+    name = previous ?? remoteNodeName(cluster, hostname, await ssh.user(), ctx.taken);
     ctx.taken.add(name);
     ctx.nameTurn.done();
+    if (previous !== undefined) {
+      report(`taking the old ${previous} out of the cluster`);
+      await removeFromCluster(ctx.cpStep, facts.controlPlane.name, previous);
+    }
     await bringImage(ctx, remote, facts.controlPlane.image, report);
     report(`creating node ${name}`);
     const network = await remote.ensureNetwork(networkName(cluster), { [LABELS.cluster]: cluster }, (inUse) =>
@@ -433,6 +445,7 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
       ports: [
         { hostAddress: address, hostPort: record.join.kubeletPort, containerPort: record.join.kubeletPort, protocol: 'tcp' },
         { hostAddress: address, hostPort: record.join.vxlanPort, containerPort: record.join.vxlanPort, protocol: 'udp' },
+        ...extraPorts,
       ],
       libModules,
       ...(nofile === undefined ? {} : { nofileLimit: nofile }),

@@ -18,6 +18,8 @@ export const DEFAULT_CLUSTER_NAME = 'rootlet';
 export const MAX_CLUSTER_NAME_LENGTH = 40;
 export const MAX_WORKERS = 20;
 export const DEFAULT_API_SERVER_ADDRESS = '127.0.0.1';
+/** etcd's client and peer ports: never published. */
+const ETCD_PORTS = [2379, 2380];
 /** flannel's VXLAN port (the Linux kernel's default too, not IANA's 4789). */
 export const DEFAULT_VXLAN_PORT = 8472;
 export const CNI_NAMES = ['flannel', 'antrea', 'none'] as const;
@@ -327,6 +329,17 @@ const HostEntry = z
     advertiseAddress: IpAddress.optional().describe(
       "The address the other hosts reach this host's node at (its kubelet and VXLAN ports are published there); default: the address SSH connected to.",
     ),
+    extraPortMappings: z
+      .array(
+        z.strictObject({
+          containerPort: Port.describe('The port inside the node (a NodePort, a hostPort pod).'),
+          hostPort: Port.optional().describe('The port on the host; default: the same as containerPort.'),
+          listenAddress: IpAddress.optional().describe("The host address it binds to; default: the host's advertise address (never 0.0.0.0 unless given)."),
+          protocol: z.enum(['tcp', 'udp']).default('tcp'),
+        }),
+      )
+      .default([])
+      .describe("Ports of this host's node published on the host, as kind's extraPortMappings."),
     role: z
       .enum(['worker'], {
         error: (issue) => `${JSON.stringify(issue.input)} is not a role rootlet joins: hosts join as worker (one control plane, on this host)`,
@@ -385,6 +398,37 @@ export const ClusterFileSchema = z
         ['workers'],
         ['networking', 'advertiseAddress'],
       );
+    file.hosts.forEach((entry, index) => {
+      const own = [
+        { port: file.networking.kubeletPort, protocol: 'tcp', what: 'kubeletPort' },
+        { port: file.networking.vxlanPort, protocol: 'udp', what: 'vxlanPort' },
+      ];
+      const seenPorts = new Set<string>();
+      entry.extraPortMappings.forEach((mapping, at) => {
+        const hostPort = mapping.hostPort ?? mapping.containerPort;
+        const clash = own.find((taken) => taken.port === hostPort && taken.protocol === mapping.protocol);
+        const key = `${mapping.listenAddress ?? ''}:${hostPort}/${mapping.protocol}`;
+        if (clash)
+          fail(ctx, `${hostPort}/${mapping.protocol} is the cluster's ${clash.what}`, 'publish another host port', [
+            'hosts',
+            index,
+            'extraPortMappings',
+            at,
+            mapping.hostPort === undefined ? 'containerPort' : 'hostPort',
+          ]);
+        else if (seenPorts.has(key))
+          fail(ctx, `${hostPort}/${mapping.protocol} is published twice`, 'publish each host port once', ['hosts', index, 'extraPortMappings', at]);
+        else if (ETCD_PORTS.includes(mapping.containerPort))
+          fail(ctx, `${mapping.containerPort} is etcd's: nothing outside the node talks to etcd`, 'remove this mapping', [
+            'hosts',
+            index,
+            'extraPortMappings',
+            at,
+            'containerPort',
+          ]);
+        seenPorts.add(key);
+      });
+    });
     if (file.hosts.length > 0 && file.workers > 0)
       fail(
         ctx,

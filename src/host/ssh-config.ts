@@ -72,8 +72,10 @@ export async function resolveSshHost(local: Host, text: string, options: SshConf
   // The resolved parts are checked as strictly as an argument: a config cannot smuggle in what a HOST could not.
   const bracketed = host.includes(':') ? `[${host}]` : host;
   const port = portText === undefined ? given.port : Number(portText);
-  const target = parseSshTarget(`${user === undefined ? '' : `${user}@`}${bracketed}:${port}`);
-  const tokens = { h: host, d: home, u: user ?? (await local.user()), p: String(port) };
+  const target = parseSshTarget(`${user ?? (await local.user())}@${bracketed}:${port}`);
+  // No user anywhere: this account's name, as ssh does (and as the cluster's member list records it).
+  const login = user ?? (await local.user());
+  const tokens = { h: host, d: home, u: login, p: String(port) };
   const identityFiles = [...(options.identityFiles ?? []), ...all(computed.IdentityFile).map((identity) => expand(identity, tokens, where))];
   return { target, identityFiles: [...new Set(identityFiles)] };
 }

@@ -54,6 +54,7 @@ if (!facts || !podmanSocket) {
     let image: string;
     let home: string;
     let uid: number;
+    let node1 = '';
     let node2 = '';
 
     /** The built CLI as the control host's user; with `interruptAfter`, one Ctrl-C once stderr shows it. */
@@ -110,10 +111,11 @@ if (!facts || !podmanSocket) {
 
     afterAll(async () => {
       watch.stop();
-      for (const engine of [control, ...engines]) {
-        for (const node of await engine.listNodes(name)) await engine.removeNode(node.name).catch(() => undefined);
-        await engine.removeNetwork(`rootlet-${name}`).catch(() => undefined);
-      }
+      for (const engine of [control, ...engines])
+        for (const cluster of [name, `${name}f`]) {
+          for (const node of await engine.listNodes(cluster)) await engine.removeNode(node.name).catch(() => undefined);
+          await engine.removeNetwork(`rootlet-${cluster}`).catch(() => undefined);
+        }
     });
 
     it('brings up a control plane published on its host address too (API server, kubelet, VXLAN; never 0.0.0.0, never etcd)', async () => {
@@ -148,11 +150,12 @@ if (!facts || !podmanSocket) {
       expect(join.exitCode, join.stderr).toBe(5);
       const [first, second] = joinJson(join);
       expect(first).toMatchObject({ host: host1, outcome: 'joined', address: remote1.address });
+      node1 = first!.node!;
       expect(second).toMatchObject({ host: host2, outcome: 'failed', error: { exitCode: 5, message: expect.stringContaining('has CHANGED') as unknown } });
       expect(await engines[1].listNodes(name)).toEqual([]);
-      const [node1] = await engines[0].listNodes(name);
-      expect(node1).toMatchObject({ name: first!.node, status: 'running', hostId: host1 });
-      expect(node1!.ports.map((port) => `${port.hostAddress}:${port.hostPort}/${port.protocol}`).sort()).toEqual([
+      const [container] = await engines[0].listNodes(name);
+      expect(container).toMatchObject({ name: first!.node, status: 'running', hostId: host1 });
+      expect(container!.ports.map((port) => `${port.hostAddress}:${port.hostPort}/${port.protocol}`).sort()).toEqual([
         `${remote1.address}:10250/tcp`,
         `${remote1.address}:8472/udp`,
       ]);
@@ -210,6 +213,18 @@ if (!facts || !podmanSocket) {
       expect(cluster!.ready).toBe(true);
     }, 60_000);
 
+    it('shows a node removed behind its back as missing, and join makes it again under its name', async () => {
+      await engines[0].removeNode(node1);
+      const status = await rootlet(['status', '--name', name, '--json']);
+      const [cluster] = (JSON.parse(status.stdout) as { clusters: Array<{ nodes: Array<{ name: string; container: string }>; problems: string[] }> }).clusters;
+      expect(cluster!.nodes.find((node) => node.name === node1)).toMatchObject({ container: 'missing' });
+      expect(cluster!.problems.join('\n')).toContain(`node ${node1} is missing on ${host1}`);
+      const join = await rootlet(['join', '--name', name, host1, '--ignore-check', 'cgroup.v2', '--wait', '60s', '--json']);
+      expect(join.exitCode, join.stderr).toBe(0);
+      expect(joinJson(join)[0]).toMatchObject({ outcome: 'joined', node: node1 });
+      expect((await engines[0].listNodes(name)).map((node) => node.name)).toEqual([node1]);
+    }, 180_000);
+
     it('down --host drains and deletes one host’s node, and removes its container there', async () => {
       const down = await rootlet(['down', '--name', name, '--host', host2]);
       expect(down.exitCode, down.stderr).toBe(0);
@@ -235,6 +250,41 @@ if (!facts || !podmanSocket) {
       for (const engine of [control, ...engines]) expect(await engine.listNodes(name)).toEqual([]);
       await expect(readFile(path.join(home, '.local/state/rootlet', name, 'hosts.json'))).rejects.toMatchObject({ code: 'ENOENT' });
     }, 120_000);
+
+    it('up -f with hosts brings up the whole multi-host cluster in one command, extra ports published on the host', async () => {
+      const whole = `${name}f`;
+      const file = path.join(home, 'lab.yaml');
+      await writeFile(
+        file,
+        [
+          'apiVersion: rootlet.dev/v1alpha1',
+          'kind: Cluster',
+          `name: ${whole}`,
+          `networking: {advertiseAddress: ${facts.controlAddress}}`,
+          'hosts:',
+          `  - {address: ${remote1.address}, port: ${facts.port}, user: ${remote1.user}, extraPortMappings: [{containerPort: 30080, hostPort: 18080}]}`,
+          '',
+        ].join('\n'),
+      );
+      await chown(file, uid, uid);
+      try {
+        const up = await rootlet(['up', '-f', file, '--image', image, '--ignore-check', 'cgroup.v2', '--wait', '60s', '--json']);
+        expect(up.exitCode, up.stderr).toBe(0);
+        const result = JSON.parse(up.stdout) as { advertiseAddress: string; join: { hosts: HostOutcome[] } };
+        expect(result.advertiseAddress).toBe(facts.controlAddress);
+        expect(result.join.hosts).toMatchObject([{ host: host1, outcome: 'joined', address: remote1.address }]);
+        const [node] = await engines[0].listNodes(whole);
+        expect(node!.ports.map((port) => `${port.hostAddress}:${port.hostPort}->${port.containerPort}/${port.protocol}`).sort()).toEqual([
+          `${remote1.address}:10250->10250/tcp`,
+          `${remote1.address}:18080->30080/tcp`,
+          `${remote1.address}:8472->8472/udp`,
+        ]);
+      } finally {
+        const down = await rootlet(['down', '--name', whole]);
+        expect(down.exitCode, down.stderr).toBe(0);
+      }
+      expect(await engines[0].listNodes(whole)).toEqual([]);
+    }, 180_000);
 
     it('never had a bootstrap token in any process argv on the machine', () => {
       expect(watch.samples()).toBeGreaterThan(10);

@@ -69,9 +69,16 @@ describe('loadClusterFile', () => {
     const file = fixture('multi-host.yaml');
     expect(file.networking.advertiseAddress).toBe('192.168.1.10');
     expect(file.hosts).toEqual([
-      { address: 'node2.lab.example.com', user: 'alice', identity: path.join(FIXTURES, 'keys/lab_ed25519'), role: 'worker' },
-      { address: '192.168.1.13', port: 2222, advertiseAddress: '10.8.0.13', identity: '~/.ssh/id_lab', role: 'worker' },
-      { address: 'gpu-box', role: 'worker' },
+      { address: 'node2.lab.example.com', user: 'alice', identity: path.join(FIXTURES, 'keys/lab_ed25519'), role: 'worker', extraPortMappings: [] },
+      { address: '192.168.1.13', port: 2222, advertiseAddress: '10.8.0.13', identity: '~/.ssh/id_lab', role: 'worker', extraPortMappings: [] },
+      {
+        address: 'gpu-box',
+        role: 'worker',
+        extraPortMappings: [
+          { containerPort: 30080, hostPort: 8080, protocol: 'tcp' },
+          { containerPort: 30053, protocol: 'udp', listenAddress: '0.0.0.0' },
+        ],
+      },
     ]);
   });
 
@@ -86,6 +93,10 @@ describe('loadClusterFile', () => {
     ['networking: {advertiseAddress: 127.0.0.1}', 'networking.advertiseAddress', 'loopback'],
     ['networking: {advertiseAddress: here}', 'networking.advertiseAddress', 'not an IP address or auto'],
     ['workers: 2\nnetworking: {advertiseAddress: 192.168.1.10}', 'workers', 'one node per host'],
+    ['hosts: [{address: n2, extraPortMappings: [{containerPort: 10250}]}]', 'hosts[0].extraPortMappings[0].containerPort', "the cluster's kubeletPort"],
+    ['hosts: [{address: n2, extraPortMappings: [{containerPort: 80, hostPort: 8472, protocol: udp}]}]', 'hosts[0].extraPortMappings[0].hostPort', 'vxlanPort'],
+    ['hosts: [{address: n2, extraPortMappings: [{containerPort: 80}, {containerPort: 80}]}]', 'hosts[0].extraPortMappings[1]', 'published twice'],
+    ['hosts: [{address: n2, extraPortMappings: [{containerPort: 2379, hostPort: 12379}]}]', 'hosts[0].extraPortMappings[0].containerPort', "etcd's"],
   ])('refuses %j at %s', (body, at, message) => {
     const problem = textFailure(`${HEADER}${body.replace(/\\n/g, '\n')}\n`);
     expect(problem.problems[0]).toMatchObject({ path: at, message: expect.stringContaining(message) as unknown });

@@ -66,6 +66,13 @@ describe('resolveSshHost: HOST arguments through an ssh config, as ssh reads it'
     expect(error).toMatchObject({ exitCode: 2, message: expect.stringContaining('invalid SSH host') as unknown });
   });
 
+  it("fills in this account's name when neither the argument nor the config names a user, as ssh does", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rootlet-ssh-config-'));
+    const plain = path.join(dir, 'config');
+    await writeFile(plain, 'Host other\n  User nobody\n');
+    expect((await resolveSshHost(local, 'node4', { configFile: plain })).target).toEqual({ user: os.userInfo().username, host: 'node4', port: 22 });
+  });
+
   it('refuses a --ssh-config that does not exist', async () => {
     const missing = await resolveSshHost(local, 'node2', { configFile: '/nonexistent/config' }).catch((error: unknown) => error);
     expect(missing).toMatchObject({ exitCode: 2, message: expect.stringContaining('does not exist') as unknown });
