@@ -9,6 +9,8 @@ import { withInterrupt } from './interrupt.js';
 import { printJson } from './output.js';
 import { parseOptions } from './parse-options.js';
 import { connectSsh } from './ssh-connect.js';
+import { resolveSshHost } from '../host/ssh-config.js';
+import { targetId } from '../host/ssh-target.js';
 
 const Options = engineChoiceFlags.extend({
   name: clusterFlags.shape.name,
@@ -28,7 +30,12 @@ export async function downCommand(raw: unknown): Promise<number> {
   return withInterrupt(async (signal) => {
     const remote = { connect: connectSsh, signal };
     if (options.host !== undefined) {
-      const result = await downHost(host, engine, name, process.env, options.host, remote);
+      // HOST as join takes it (an ssh config alias too), else as written (a node name, user@host of a member).
+      const resolved = await resolveSshHost(host, options.host, {}).then(
+        (found) => targetId(found.target),
+        () => options.host!,
+      );
+      const result = await downHost(host, engine, name, process.env, resolved, remote, options.host);
       if (options.json) printJson({ removed: [{ cluster: name, hosts: [result] }] });
       else
         process.stderr.write(

@@ -44,7 +44,11 @@ export async function statusCommand(raw: unknown, { list = false } = {}): Promis
     allClusterStatuses(engine, options.name, async (cluster) => {
       const members = await readMembers(host, process.env, cluster);
       const answers = await memberNodes(members, cluster, connectSsh, signal);
-      return members.map((member, index) => ({ member, answer: answers[index]! }));
+      // Only what is labelled with that host: the remote user may run a cluster of the same name.
+      return members.map((member, index) => ({
+        member,
+        answer: { ...answers[index]!, nodes: answers[index]!.nodes.filter((node) => node.hostId === member.host) },
+      }));
     }),
   );
   if (options.name !== undefined && clusters.length === 0)

@@ -27,10 +27,21 @@ async function ipJson(host: Host, args: string[]): Promise<unknown> {
       `cannot read this host's addresses (ip ${args.join(' ')}): ${result.stderr.trim() || `exit ${result.exitCode}`}`,
       {
         exitCode: ExitCode.usage,
-        hint: 'give the address other hosts reach this one at with --advertise-address (iproute2 provides ip)',
+        hint: 'give the address other hosts reach it at (--advertise-address, advertiseAddress in the cluster file; iproute2 provides ip)',
       },
     );
-  return JSON.parse(result.stdout) as unknown;
+  try {
+    return JSON.parse(result.stdout) as unknown;
+  } catch {
+    throw new RootletError(
+      'advertise-address',
+      `\`ip -j ${args.join(' ')}\` on ${host.id === 'local' ? 'this host' : host.id} did not answer JSON (iproute2 too old?)`,
+      {
+        exitCode: ExitCode.usage,
+        hint: 'give the address other hosts reach it at (--advertise-address, advertiseAddress in the cluster file)',
+      },
+    );
+  }
 }
 
 /** The IP address a host name resolves to here (what ssh connects to), or the address itself. */
@@ -46,14 +57,15 @@ export async function resolveAddress(name: string): Promise<string> {
   }
 }
 
-async function checkOwnAddress(host: Host, address: string, what: string): Promise<void> {
+/** Refuses an address that is loopback, not one of `host`'s, or an engine bridge's. */
+export async function checkOwnAddress(host: Host, address: string, what: string): Promise<void> {
   if (isLoopback(address))
     throw new UsageError(`${what} ${address} is a loopback address: other hosts cannot reach it`, 'give the address of an interface the other hosts reach');
-  const links = IpAddr.parse(await ipJson(host, ['addr', 'show']));
+  const links = IpAddr.safeParse(await ipJson(host, ['addr', 'show'])).data ?? [];
   const link = links.find((candidate) => candidate.addr_info.some((info) => info.local === address));
   if (!link)
     throw new UsageError(
-      `${what} ${address} is not an address of this host`,
+      `${what} ${address} is not an address of ${host.id === 'local' ? 'this host' : host.id}`,
       `use one of ${links
         .flatMap((candidate) => candidate.addr_info.map((info) => info.local))
         .filter((local): local is string => local !== undefined && !isLoopback(local))
@@ -77,7 +89,7 @@ export async function chooseAdvertiseAddress(host: Host, given: string | undefin
   }
   if (given === undefined && peers.length === 0) return undefined;
   const towards = given === AUTO_ADDRESS ? '1.1.1.1' : peers[0]!;
-  const [route] = IpRoute.parse(await ipJson(host, ['route', 'get', towards]));
+  const [route] = IpRoute.safeParse(await ipJson(host, ['route', 'get', towards])).data ?? [];
   if (route?.type === 'local')
     throw new UsageError(
       `${towards} is an address of this host: rootlet cannot tell which address other hosts reach this one at`,

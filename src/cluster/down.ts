@@ -7,7 +7,7 @@ import { removeFromCluster } from '../kube/node-steps.js';
 import { Transcript } from '../kube/transcript.js';
 import { kubeconfigTarget, removeFromKubeconfigFile } from './kubeconfig-store.js';
 import { withMemberEngine, type SshConnect } from './member-hosts.js';
-import { readMembers, updateMembers, type MemberHost } from './members.js';
+import { clustersWithMembers, readMembers, updateMembers, type MemberHost } from './members.js';
 import { controlPlaneName, networkName } from './names.js';
 import { clusterNames } from './status.js';
 
@@ -43,9 +43,24 @@ async function removeFromEngine(engine: Engine, name: string): Promise<{ nodes: 
   return { nodes: nodes.map((node) => node.name), volumes };
 }
 
+/**
+ * On a member host, only what this cluster put there: nodes labelled with that host. The network and leftover
+ * volumes go only when nothing of that cluster name is left there (the remote user may run a cluster of that name).
+ */
+async function removeFromMember(engine: Engine, name: string, member: MemberHost): Promise<string[]> {
+  const all = await engine.listNodes(name);
+  const ours = all.filter((node) => node.hostId === member.host);
+  await Promise.all(ours.map((node) => engine.removeNode(node.name)));
+  if (ours.length === all.length) {
+    await engine.removeOrphanVolumes(name);
+    await engine.removeNetwork(networkName(name), { [LABELS.cluster]: name });
+  }
+  return ours.map((node) => node.name);
+}
+
 async function downMember(member: MemberHost, name: string, remote: RemoteAccess): Promise<HostDownResult> {
   try {
-    const { nodes } = await withMemberEngine(member, remote.connect, remote.signal, (engine) => removeFromEngine(engine, name));
+    const nodes = await withMemberEngine(member, remote.connect, remote.signal, (engine) => removeFromMember(engine, name, member));
     return { host: member.host, nodes };
   } catch (error) {
     const known = error instanceof RootletError ? error : new RootletError('member-host', String(error));
@@ -76,15 +91,16 @@ export async function downCluster(
 }
 
 export async function downAll(host: Host, engine: Engine, env: Record<string, string | undefined>, remote: RemoteAccess): Promise<DownResult[]> {
-  const names = clusterNames(await engine.listNodes());
+  // Clusters with nodes here, and those whose control plane is gone but whose other hosts are still listed.
+  const names = [...new Set([...clusterNames(await engine.listNodes()), ...(await clustersWithMembers(host, env))])].sort();
   const results: DownResult[] = [];
   for (const name of names) results.push(await downCluster(host, engine, name, env, remote));
   return results;
 }
 
-/** The member named by a HOST argument (as joined: user@host[:port]) or by its node's name. */
-function findMember(members: readonly MemberHost[], text: string, cluster: string): MemberHost {
-  const byNode = members.find((member) => member.node === text);
+/** The member named by a HOST argument (as joined: user@host[:port]; `resolved` through the ssh config) or by its node's name. */
+function findMember(members: readonly MemberHost[], resolved: string, text: string, cluster: string): MemberHost {
+  const byNode = members.find((member) => member.node === text || member.host === resolved);
   if (byNode) return byNode;
   let id: string | undefined;
   try {
@@ -110,10 +126,11 @@ export async function downHost(
   engine: Engine,
   name: string,
   env: Record<string, string | undefined>,
-  text: string,
+  resolved: string,
   remote: RemoteAccess,
+  text = resolved,
 ): Promise<HostDownResult & { node: string; drained: boolean }> {
-  const member = findMember(await readMembers(host, env, name), text, name);
+  const member = findMember(await readMembers(host, env, name), resolved, text, name);
   const controlPlane = (await engine.listNodes(name)).find((node) => node.name === controlPlaneName(name));
   let drained = false;
   if (controlPlane?.status === 'running') {

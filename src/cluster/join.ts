@@ -40,7 +40,7 @@ import {
 import { Transcript } from '../kube/transcript.js';
 import { userNamespacedPods } from '../kube/user-namespaces.js';
 import { UndoStack } from '../undo-stack.js';
-import { resolveAddress } from './advertise.js';
+import { checkOwnAddress, resolveAddress } from './advertise.js';
 import type { SshConnect } from './member-hosts.js';
 import { nodeAddress } from './addresses.js';
 import { saveLog } from './logs.js';
@@ -223,7 +223,12 @@ export async function joinHosts(local: Host, engine: Engine, cluster: string, ta
   const watch = new NodeWatch(cpStep, controlPlane);
   // Names in use: the control plane, every member's node (a member joining again keeps its own name), and every node
   // object of the cluster (one left by a host whose join was killed is no name to give out).
-  const registered = ((await kubectlGet(cpStep, controlPlane, ['nodes'])) as { items?: Array<{ metadata?: { name?: string } }> } | undefined)?.items ?? [];
+  const answer = (await kubectlGet(cpStep, controlPlane, ['nodes'])) as { items?: Array<{ metadata?: { name?: string } }> } | undefined;
+  if (answer === undefined)
+    throw new RootletError('api-server', `the API server of cluster ${cluster} does not answer on ${controlPlane}`, {
+      hint: `\`rootlet status --name ${cluster}\` shows the control plane; \`rootlet up --name ${cluster}\` starts it again`,
+    });
+  const registered = answer.items ?? [];
   const taken = new Set(
     [controlPlane, ...facts.members.map((member) => member.node), ...registered.map((item) => item.metadata?.name ?? '')].filter((node) => node !== ''),
   );
@@ -359,10 +364,33 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
     containerPort: mapping.containerPort,
     protocol: mapping.protocol,
   }));
+  if (run.target.advertiseAddress === undefined)
+    // What this machine resolved the name to must be an address the host has (not a NAT in between, not IPv6 it lacks).
+    await checkOwnAddress(ssh, address, `${ssh.id}'s address`).catch((error: unknown) => {
+      throw error instanceof RootletError
+        ? new RootletError(error.code, error.message, {
+            exitCode: error.exitCode,
+            hint: `give the address the other hosts reach ${ssh.id} at: advertiseAddress in the cluster file's hosts`,
+          })
+        : error;
+    });
   report('finding its rootless engine');
   const uid = Number((await ssh.run(['id', '-u'])).stdout.trim());
   const connection = await probeEngine(ssh, { env: {}, uid });
-  const existing = connection.engine ? (await connection.engine.listNodes(cluster)).filter((node) => node.role === 'worker') : [];
+  const sameName = connection.engine ? await connection.engine.listNodes(cluster) : [];
+  // Only this host's own node of this cluster counts (its labels name the host); anything else of that name there
+  // belongs to someone else: a cluster the remote user runs, or another host's node.
+  const foreign = sameName.filter((node) => node.hostId !== ssh.id);
+  if (foreign.length > 0)
+    throw new RootletError(
+      'name-clash',
+      `the engine of ${ssh.id} already runs ${foreign.map((node) => node.name).join(', ')} of a cluster named ${cluster} that is not this one's`,
+      {
+        exitCode: ExitCode.usage,
+        hint: 'that is the remote user’s own cluster (or another host’s node): give this cluster another name, or remove theirs there first',
+      },
+    );
+  const existing = sameName;
   if (!ctx.skipDoctor) {
     report('checking the host (rootlet doctor)');
     const doctor = await runDoctor(ssh, {
@@ -406,6 +434,12 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
     });
   let name: string;
   await ctx.nameTurn.after;
+  const recorded = facts.members.find((member) => member.host === ssh.id)?.node;
+  if (node && node.name !== recorded && ctx.taken.has(node.name))
+    throw new RootletError('name-clash', `${ssh.id} holds a node named ${node.name}, which another host of cluster ${cluster} has`, {
+      exitCode: ExitCode.usage,
+      hint: `remove it there (\`rootlet down --name ${cluster} --host ${ssh.id}\`) and join again`,
+    });
   if (node) {
     name = node.name;
     ctx.taken.add(name);
@@ -418,7 +452,7 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
   } else {
     // A member whose container is gone (removed by hand, or its host reinstalled) joins again under its old name,
     // once the node object its old kubelet left has been taken out of the cluster.
-    const previous = facts.members.find((member) => member.host === ssh.id)?.node;
+    const previous = recorded;
     const hostname = (await ssh.readText('/proc/sys/kernel/hostname')).trim();
     name = previous ?? remoteNodeName(cluster, hostname, await ssh.user(), ctx.taken);
     ctx.taken.add(name);
@@ -450,6 +484,13 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
       libModules,
       ...(nofile === undefined ? {} : { nofileLimit: nofile }),
     };
+    // Listed from now on, so `down` finds the container even if this run dies (kill -9) or keeps it (--retain).
+    const member = { host: ssh.id, address, node: name, engine: `${remote.info.kind} ${remote.info.version}`, identityFiles: run.target.identityFiles };
+    await updateMembers(ctx.local, ctx.env, cluster, (hosts) => withMember(hosts, { ...member, joinedAt: '' }));
+    if (recorded === undefined)
+      ctx.undo.push(`${ssh.id} in the member list`, () =>
+        updateMembers(ctx.local, ctx.env, cluster, (hosts) => hosts.filter((other) => other.host !== ssh.id)),
+      );
     [node] = await launchNodes(remote, { name: cluster, image: facts.controlPlane.image, network: network.name }, [spec], {
       chooseSubnet: () => network.subnet,
       bootTimeoutMs: BOOT_TIMEOUT_MS,
@@ -477,11 +518,6 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
     const range = userNamespacedPods(spec).kubeletIdRange;
     if (range) await configureKubeletIdRange(remoteStep, name, range);
     report('joining (kubeadm join)');
-    // Registered from here on: a failure later takes the node out of the cluster again before its container goes.
-    // The undo runs after Ctrl-C too: its own time limit, not the aborted signal.
-    ctx.undo.push(`node ${name} in the cluster`, () =>
-      removeFromCluster({ ...ctx.cpStep, signal: AbortSignal.timeout(UNDO_TIMEOUT_MS) }, facts.controlPlane.name, name),
-    );
     const token = await createJoinToken(ctx.cpStep, facts.controlPlane.name);
     try {
       const config = applyKubeadmPatches(renderJoinConfig(spec, kubeNode, { bootstrapToken: token, caCertHash: facts.caHash }), record.join.patches);
@@ -489,6 +525,12 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
     } finally {
       await deleteJoinToken(ctx.cpStep, facts.controlPlane.name, token);
     }
+    // Registered from here on (not before: a join refused for a name taken meanwhile must not delete the holder's
+    // node): a failure later takes it out of the cluster again before its container goes. The undo runs after
+    // Ctrl-C too, on its own time limit rather than the aborted signal.
+    ctx.undo.push(`node ${name} in the cluster`, () =>
+      removeFromCluster({ ...ctx.cpStep, signal: AbortSignal.timeout(UNDO_TIMEOUT_MS) }, facts.controlPlane.name, name),
+    );
   }
   const present: Taint[] = await ctx.watch.registered(name, REGISTRATION_TIMEOUT_MS);
   report('setting its addresses (ExternalIP, flannel public IP)');
@@ -504,7 +546,7 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
       node: name,
       engine: engineText,
       identityFiles: run.target.identityFiles,
-      joinedAt: hosts.find((member) => member.host === ssh.id && member.node === name)?.joinedAt ?? new Date().toISOString(),
+      joinedAt: hosts.find((member) => member.host === ssh.id && member.node === name)?.joinedAt || new Date().toISOString(),
     }),
   );
   ctx.undo.clear();

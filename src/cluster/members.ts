@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { RootletError } from '../errors.js';
 import { readTextIfExists, type Host } from '../host/host.js';
 import { logDirectory } from './logs.js';
 
@@ -32,8 +33,17 @@ export async function readMembers(host: Host, env: Record<string, string | undef
   const file = await membersFile(host, env, cluster);
   const text = await readTextIfExists(host, file);
   if (text === undefined) return [];
-  const parsed = MembersFile.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`${file} is not a rootlet member list: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = MembersFile.safeParse(json);
+  if (!parsed.success)
+    throw new RootletError('member-list', `${file} is not a rootlet member list`, {
+      hint: "fix it, or remove it (rootlet then no longer knows the cluster's other hosts: remove their nodes there as their users)",
+    });
   return parsed.data.hosts;
 }
 
@@ -58,4 +68,14 @@ export async function updateMembers(
 /** Adds or replaces the entry of one host (by its id). */
 export function withMember(hosts: readonly MemberHost[], member: MemberHost): MemberHost[] {
   return [...hosts.filter((other) => other.host !== member.host), member].sort((a, b) => a.host.localeCompare(b.host));
+}
+
+/** Clusters that have a member list on this host: `down --all` reaches their hosts even when the control plane is gone. */
+export async function clustersWithMembers(host: Host, env: Record<string, string | undefined>): Promise<string[]> {
+  const root = path.dirname(await logDirectory(host, env, 'any'));
+  const names = await host.listDir(root).catch(() => [] as string[]);
+  const found = await Promise.all(
+    names.map(async (name) => ((await host.stat(path.join(root, name, 'hosts.json')).catch(() => undefined))?.type === 'file' ? name : undefined)),
+  );
+  return found.filter((name): name is string => name !== undefined);
 }

@@ -22,6 +22,8 @@ interface NodeItem {
 interface Waiter {
   /** Settles the waiter when the node list says so; true when settled. */
   check(nodes: unknown): boolean;
+  /** Only lists asked for after the waiter came: an older one may show a node since deleted and joined again. */
+  since: number;
   deadline: number;
   expire(): void;
   reject(error: unknown): void;
@@ -86,12 +88,11 @@ export class NodeWatch {
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = {
         check: checker(resolve),
+        since: performance.now(),
         deadline: Date.now() + timeoutMs,
         expire: () => reject(timeout()),
         reject,
       };
-      // The latest answer may settle it at once.
-      if (this.#last !== undefined && waiter.check(this.#last)) return;
       this.#waiters.add(waiter);
       void this.#poll();
     });
@@ -104,12 +105,18 @@ export class NodeWatch {
     try {
       while (this.#waiters.size > 0) {
         if (signal?.aborted) throw interrupted();
-        const nodes = await kubectlGet(this.#ctx, this.#controlPlane, ['nodes']);
+        const asked = performance.now();
+        const nodes = await kubectlGet(this.#ctx, this.#controlPlane, ['nodes']).catch((error: unknown) => {
+          if (error instanceof RootletError) throw error;
+          throw new RootletError('control-plane', `cannot list the nodes on ${this.#controlPlane}: ${error instanceof Error ? error.message : String(error)}`, {
+            hint: '`rootlet status` shows whether the control plane runs; run the join again once it does',
+          });
+        });
         if (nodes !== undefined) this.#last = nodes;
         for (const waiter of [...this.#waiters]) {
           let settled = false;
           try {
-            settled = nodes !== undefined && waiter.check(nodes);
+            settled = nodes !== undefined && asked >= waiter.since && waiter.check(nodes);
           } catch (error) {
             waiter.reject(error);
             settled = true;

@@ -45,6 +45,11 @@ function expand(value: string, tokens: Record<string, string>, where: string): s
   return expanded.startsWith('~/') ? path.join(tokens.d!, expanded.slice(2)) : expanded;
 }
 
+/** An absolute key path: `~/` is the home directory, a relative path is taken from the working directory. */
+export function expandHome(file: string, home: string): string {
+  return file.startsWith('~/') ? path.join(home, file.slice(2)) : path.resolve(file);
+}
+
 export async function resolveSshHost(local: Host, text: string, options: SshConfigOptions = {}): Promise<ResolvedSshHost> {
   const given = parseSshTarget(text);
   const afterUser = text.slice(text.lastIndexOf('@') + 1);
@@ -56,18 +61,39 @@ export async function resolveSshHost(local: Host, text: string, options: SshConf
   });
   if (configText === undefined && options.configFile !== undefined)
     throw new UsageError(`the ssh config ${options.configFile} does not exist`, 'pass --ssh-config with an existing file');
-  const config = configText === undefined ? undefined : SSHConfig.parse(configText);
-  const computed = config?.compute(given.host) ?? {};
-  for (const option of NOT_FOLLOWED)
-    if (computed[option] !== undefined)
+  let config: SSHConfig | undefined;
+  try {
+    config = configText === undefined ? undefined : SSHConfig.parse(configText);
+  } catch (error) {
+    throw new UsageError(
+      `cannot read the ssh config ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      'fix the file (ssh -G HOST shows how ssh reads it), or pass --ssh-config with another',
+    );
+  }
+  // What rootlet would read differently from ssh is refused rather than guessed: files it includes, commands it runs.
+  const unsupported = /^\s*(include\b|match\b.*\bexec\b)/im.exec(configText ?? '')?.[1];
+  if (unsupported !== undefined)
+    throw new UsageError(
+      `the ssh config ${file} uses ${unsupported
+        .trim()
+        .split(/\s+/)[0]!
+        .replace(/^./, (c) => c.toUpperCase())}${/^match/i.test(unsupported) ? ' exec' : ''}, which rootlet does not follow`,
+      'give rootlet a config without it (--ssh-config FILE), or write the host as user@address:port',
+    );
+  // Keywords are case-insensitive in ssh_config(5); Match exec is never run.
+  const lowered = config?.compute(given.host, { ignoreCase: true, matchExec: false }) ?? {};
+  /** One option's value(s), by its ssh_config(5) name (compute lowercases every keyword with ignoreCase). */
+  const option = (name: string) => lowered[name.toLowerCase()];
+  for (const name of NOT_FOLLOWED)
+    if (option(name) !== undefined && !(name === 'ProxyJump' && first(option(name))?.toLowerCase() === 'none'))
       throw new UsageError(
-        `${text}: the ssh config sets ${option} for it, which rootlet does not follow`,
+        `${text}: the ssh config sets ${name} for it, which rootlet does not follow`,
         'give rootlet a host it reaches directly (a Host entry without ProxyJump/ProxyCommand), or connect over a VPN',
       );
   const where = `ssh config ${file}, Host ${given.host}`;
-  const hostName = first(computed.HostName);
-  const user = given.user ?? first(computed.User);
-  const portText = portGiven ? undefined : first(computed.Port);
+  const hostName = first(option('HostName'));
+  const user = given.user ?? first(option('User'));
+  const portText = portGiven ? undefined : first(option('Port'));
   const host = hostName === undefined ? given.host : expand(hostName, { h: given.host, d: home }, where);
   // The resolved parts are checked as strictly as an argument: a config cannot smuggle in what a HOST could not.
   const bracketed = host.includes(':') ? `[${host}]` : host;
@@ -76,6 +102,12 @@ export async function resolveSshHost(local: Host, text: string, options: SshConf
   // No user anywhere: this account's name, as ssh does (and as the cluster's member list records it).
   const login = user ?? (await local.user());
   const tokens = { h: host, d: home, u: login, p: String(port) };
-  const identityFiles = [...(options.identityFiles ?? []), ...all(computed.IdentityFile).map((identity) => expand(identity, tokens, where))];
+  // Given key files must exist (SshHost says so); the config's are skipped when missing, as ssh skips them.
+  const fromConfig = all(option('IdentityFile')).map((identity) => expand(identity, tokens, where));
+  const present = await Promise.all(fromConfig.map(async (identity) => ((await local.stat(identity).catch(() => undefined)) ? identity : undefined)));
+  const identityFiles = [
+    ...(options.identityFiles ?? []).map((identity) => expandHome(identity, home)),
+    ...present.filter((identity) => identity !== undefined),
+  ];
   return { target, identityFiles: [...new Set(identityFiles)] };
 }

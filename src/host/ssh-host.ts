@@ -475,6 +475,8 @@ export class SshHost implements Host {
       'set -C',
       'if err=$( { printf "%s\\n" "$2" > "$1"; } 2>&1 ); then stat -c "acquired %i" -- "$1"; exit; fi',
       'if [ -e "$1" ] || [ -L "$1" ]; then stat -c "held %i %Y $(date +%s)" -- "$1" 2>/dev/null || { echo gone; exit 0; }; head -n 1 -- "$1" 2>/dev/null; exit 0; fi',
+      // Held when we tried, released before we looked: try again (not an error).
+      'case "$err" in *"File exists"*) echo gone; exit 0;; esac',
       'printf "%s\\n" "$err" >&2',
       'exit 1',
     ].join('; ');

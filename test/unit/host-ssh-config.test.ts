@@ -5,19 +5,25 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalHost } from '../../src/host/local-host.js';
 import { resolveSshHost } from '../../src/host/ssh-config.js';
 
+/** KEYS is replaced by a directory holding lab_key and gpu-192.168.1.50-alice; missing_key does not exist. */
 const CONFIG = `
 Host lab-*
   User alice
-  IdentityFile ~/.ssh/id_lab
+  IdentityFile KEYS/lab_key
+  IdentityFile KEYS/missing_key
 
-Host lab-gpu
-  HostName 192.168.1.50
-  Port 2200
-  IdentityFile /keys/%h-%u
+host lab-gpu
+  hostname 192.168.1.50
+  PORT 2200
+  IdentityFile KEYS/gpu-%h-%u
 
 Host jump
   HostName node9
   ProxyJump bastion
+
+Host direct
+  HostName node10
+  ProxyJump none
 
 Host tokens
   HostName %l.example.com
@@ -29,16 +35,41 @@ Host *
 describe('resolveSshHost: HOST arguments through an ssh config, as ssh reads it', () => {
   const local = new LocalHost();
   let configFile: string;
+  let keys: string;
   beforeAll(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'rootlet-ssh-config-'));
+    keys = dir;
     configFile = path.join(dir, 'config');
-    await writeFile(configFile, CONFIG);
+    await writeFile(configFile, CONFIG.replaceAll('KEYS', dir));
+    for (const key of ['lab_key', 'gpu-192.168.1.50-alice']) await writeFile(path.join(dir, key), 'not really a key\n');
   });
 
-  it('applies the first match of each option: HostName, User, Port and every IdentityFile, tokens and ~ expanded', async () => {
-    const resolved = await resolveSshHost(local, 'lab-gpu', { configFile, identityFiles: ['/given/key'] });
+  it('applies the first match of each option, keywords in any case: HostName, User, Port, every IdentityFile that exists', async () => {
+    const resolved = await resolveSshHost(local, 'lab-gpu', { configFile, identityFiles: ['/given/key', '~/.ssh/given'] });
     expect(resolved.target).toEqual({ user: 'alice', host: '192.168.1.50', port: 2200 });
-    expect(resolved.identityFiles).toEqual(['/given/key', path.join(os.homedir(), '.ssh/id_lab'), '/keys/192.168.1.50-alice']);
+    // Given keys first (~ expanded); the config's missing_key is skipped, as ssh skips it.
+    expect(resolved.identityFiles).toEqual([
+      '/given/key',
+      path.join(os.homedir(), '.ssh/given'),
+      path.join(keys, 'lab_key'),
+      path.join(keys, 'gpu-192.168.1.50-alice'),
+    ]);
+  });
+
+  it('follows ProxyJump none (no jump), refuses Include and Match exec, and names a config it cannot parse', async () => {
+    expect((await resolveSshHost(local, 'direct', { configFile })).target.host).toBe('node10');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rootlet-ssh-config-'));
+    const cases: Array<[string, string]> = [
+      ['Include ~/.ssh/config.d/*\n', 'uses Include'],
+      ['Match exec "test -f /x"\n  User bob\n', 'uses Match exec'],
+      ['Host "unclosed\n', 'cannot read the ssh config'],
+    ];
+    for (const [text, message] of cases) {
+      const file = path.join(dir, `config-${cases.findIndex(([other]) => other === text)}`);
+      await writeFile(file, text);
+      const error = await resolveSshHost(local, 'node2', { configFile: file }).catch((caught: unknown) => caught);
+      expect(error, text).toMatchObject({ exitCode: 2, message: expect.stringContaining(message) as unknown });
+    }
   });
 
   it('lets the argument win over the file', async () => {
