@@ -43,6 +43,7 @@ import { UndoStack } from '../undo-stack.js';
 import { checkOwnAddress, resolveAddress } from './advertise.js';
 import type { SshConnect } from './member-hosts.js';
 import { nodeAddress } from './addresses.js';
+import { hardNofile } from './host-limits.js';
 import { saveLog } from './logs.js';
 import { readMembers, updateMembers, withMember, type MemberHost } from './members.js';
 import { networkName } from './names.js';
@@ -198,11 +199,6 @@ function joinSpec(facts: ClusterFacts, node: KubeNode, idCount: number): KubeClu
   };
 }
 
-async function hardNofile(host: Host): Promise<number | undefined> {
-  const limits = await host.readText('/proc/self/limits').catch(() => '');
-  const value = /^Max open files\s+\S+\s+(\d+)/m.exec(limits)?.[1];
-  return value === undefined ? undefined : Number(value);
-}
 
 interface HostRun {
   target: JoinTarget;

@@ -50,6 +50,7 @@ import { apiServerUrl, controlPlaneName, contextName, networkName, workerNames }
 import { waitForApiServer, waitUntilReady } from './readiness-wait.js';
 import { ClusterRecord, clusterRecord } from './record.js';
 import { engineOptions, requireRootless, type EngineChoice } from './engine-choice.js';
+import { hardNofile } from './host-limits.js';
 import { saveLog } from './logs.js';
 import { listrOptions, type ProgressStyle } from './progress.js';
 
@@ -196,12 +197,6 @@ function nodeSpec(cluster: ClusterOptions, name: string, role: NodeSpec['role'],
   };
 }
 
-/** The host's hard open-files limit, which the engine cannot raise for a rootless container. */
-async function hardNofile(host: Host): Promise<number | undefined> {
-  const limits = await host.readText('/proc/self/limits').catch(() => '');
-  const value = /^Max open files\s+\S+\s+(\d+)/m.exec(limits)?.[1];
-  return value === undefined ? undefined : Number(value);
-}
 
 export async function upCluster(request: UpRequest): Promise<UpResult> {
   const started = Date.now();
