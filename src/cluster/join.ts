@@ -199,7 +199,6 @@ function joinSpec(facts: ClusterFacts, node: KubeNode, idCount: number): KubeClu
   };
 }
 
-
 interface HostRun {
   target: JoinTarget;
   result: HostJoinResult;

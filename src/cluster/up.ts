@@ -197,7 +197,6 @@ function nodeSpec(cluster: ClusterOptions, name: string, role: NodeSpec['role'],
   };
 }
 
-
 export async function upCluster(request: UpRequest): Promise<UpResult> {
   const started = Date.now();
   const { host, cluster, signal } = request;
