@@ -108,8 +108,11 @@ Examples:
   rootlet up --name dev --workers 2       a control plane and two workers
   rootlet up -f cluster.yaml --wait 10m
   rootlet up --json --wait 5m > up.json   for CI: exit 1 with what is not ready when the wait times out
+  rootlet up --name lab --advertise-address auto    reachable from other hosts; then: rootlet join --name lab alice@node2
+  rootlet up -f lab.yaml                  with hosts: in the file, the control plane here and every host joined
 
-Exit status: 0 ready, 1 failed (everything created is removed unless --retain), 2 usage, 3 host not ready, 4 engine, 130 interrupted.`,
+Exit status: 0 ready, 1 failed (everything created is removed unless --retain), 2 usage, 3 host not ready, 4 engine,
+5 SSH (a host of the cluster file), 130 interrupted. With hosts, the join's exit status (see rootlet join --help).`,
     )
     .action((options: Record<string, unknown>) =>
       run(async () => {
