@@ -98,6 +98,7 @@ Exit status: 0 nothing failed, 2 usage error, 3 a check failed, 5 a host could n
       .option('--no-switch', 'do not make the cluster the current kubeconfig context')
       .option('--skip-doctor', 'do not check the host first (cgroups, sub-ids, sysctls, devices, ports)')
       .option('--retain', 'keep what was created when something fails, to look inside')
+      .option('--print-config', 'print the cluster file that defaults, -f FILE and the flags make together, and do nothing else')
       .option('--json', 'print one JSON document on stdout (progress stays on stderr)'),
   )
     .addHelpText(
@@ -122,6 +123,17 @@ Exit status: 0 ready, 1 failed (everything created is removed unless --retain), 
     );
 
   const collect = (value: string, all: string[]) => [...all, value];
+  root
+    .command('schema')
+    .description('print the JSON Schema of the cluster file (for editors: yaml-language-server, VS Code)')
+    .addHelpText('after', '\nExample:\n  rootlet schema > rootlet.schema.json   then in rootlet.yaml: # yaml-language-server: $schema=rootlet.schema.json')
+    .action(() =>
+      run(async () => {
+        const { schemaCommand } = await import('./schema.js');
+        return schemaCommand();
+      }),
+    );
+
   engineFlags(
     root
       .command('join')

@@ -3,7 +3,7 @@ import { ExitCode } from '../errors.js';
 import { upCluster, type UpResult } from '../cluster/up.js';
 import { progressStyle } from '../cluster/progress.js';
 import { loadClusterFileFrom, clusterFlags, engineChoiceFlags, ignoreCheckFlag } from './cluster-flags.js';
-import { mergeClusterOptions } from '../config/load-cluster-file.js';
+import { mergeClusterOptions, renderClusterFile } from '../config/load-cluster-file.js';
 import { DEFAULT_CLUSTER_NAME } from '../config/cluster-file.js';
 import { LocalHost } from '../host/local-host.js';
 import { withInterrupt } from './interrupt.js';
@@ -25,6 +25,7 @@ const Options = clusterFlags.extend(engineChoiceFlags.shape).extend({
   sshConfig: z.string().min(1).optional(),
   acceptNewHostKeys: z.boolean().default(false),
   ignoreCheck: ignoreCheckFlag,
+  printConfig: z.boolean().default(false),
 });
 
 function summary(result: UpResult): string {
@@ -54,6 +55,10 @@ export async function upCommand(raw: unknown): Promise<number> {
   const host = new LocalHost();
   const file = options.file === undefined ? undefined : await loadClusterFileFrom(host, options.file);
   const cluster = mergeClusterOptions(file, options);
+  if (options.printConfig) {
+    process.stdout.write(renderClusterFile(cluster));
+    return ExitCode.ok;
+  }
   // The hosts to join are checked (and resolved) before anything starts: the advertise address routes towards them.
   const targets = await joinTargets(host, { args: [], entries: cluster.hosts, identity: options.identity, sshConfig: options.sshConfig });
   const peers = await Promise.all(targets.map(async (target) => target.advertiseAddress ?? (await resolveAddress(target.target.host))));

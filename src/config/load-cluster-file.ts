@@ -3,7 +3,7 @@
  * reported as `FILE:LINE:COL: path.to.field: message`; and the merge of the file with `rootlet up`'s flags.
  */
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Document } from 'yaml';
 import { z } from 'zod';
 import { ExitCode, RootletError, UsageError } from '../errors.js';
 import { CLUSTER_API_VERSION, CLUSTER_KIND, ClusterFileSchema, parseDuration, type ClusterFile, type ClusterOptions, type CniName } from './cluster-file.js';
@@ -335,4 +335,33 @@ export function mergeClusterOptions(file: ClusterFile | undefined, flags: Cluste
     waitMs: parseDuration(wait),
   };
   return options;
+}
+
+/** A duration as the file writes it: whole hours, minutes or seconds when they fit ("5m", "90s", "1h"). */
+function formatWait(ms: number): string {
+  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
+  return ms === 0 ? '0' : `${ms / 1000}s`;
+}
+
+/**
+ * The merged cluster (defaults < file < flags) as a cluster file, for `rootlet up --print-config`: loading it back
+ * gives the same cluster. Paths are absolute (the file's were resolved against its directory).
+ */
+export function renderClusterFile(options: ClusterOptions): string {
+  const { waitMs, image, ...rest } = options;
+  const document = {
+    apiVersion: CLUSTER_API_VERSION,
+    kind: CLUSTER_KIND,
+    name: rest.name,
+    ...(image === undefined ? {} : { image }),
+    workers: rest.workers,
+    cni: rest.cni,
+    networking: rest.networking,
+    kubernetes: rest.kubernetes,
+    nodes: rest.nodes,
+    wait: formatWait(waitMs),
+    ...(rest.hosts.length === 0 ? {} : { hosts: rest.hosts }),
+  };
+  return stringify(document, { lineWidth: 0 });
 }

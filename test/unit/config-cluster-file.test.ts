@@ -5,7 +5,7 @@ import { format, resolveConfig } from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ClusterFileSchema, DEFAULT_WAIT_MS, parseDuration, type ClusterFile } from '../../src/config/cluster-file.js';
-import { ClusterFileError, loadClusterFile, mergeClusterOptions } from '../../src/config/load-cluster-file.js';
+import { ClusterFileError, loadClusterFile, mergeClusterOptions, renderClusterFile } from '../../src/config/load-cluster-file.js';
 import { ExitCode, RootletError } from '../../src/errors.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -394,5 +394,19 @@ describe('schema/cluster.schema.json', () => {
     expect(Object.keys(schema.properties)).toEqual(Object.keys(ClusterFileSchema.shape));
     expect(schema.required).toEqual(['apiVersion', 'kind']);
     expect(schema.additionalProperties).toBe(false);
+  });
+});
+
+describe('renderClusterFile (up --print-config)', () => {
+  it.each([
+    ['full.yaml', {}],
+    ['multi-host.yaml', { name: 'other', wait: '90s' }],
+    ['minimal.yaml', { workers: 3, wait: '1h', image: 'localhost/n:1' }],
+    ['minimal.yaml', { wait: '0' }],
+  ] as const)('writes %s with flags %j so that loading it back gives the same cluster', (name, flags) => {
+    const options = mergeClusterOptions(fixture(name), flags);
+    const text = renderClusterFile(options);
+    expect(mergeClusterOptions(loadClusterFile('/srv/printed.yaml', text), {})).toEqual(options);
+    expect(text).toMatch(/^apiVersion: rootlet.dev\/v1alpha1\nkind: Cluster\n/);
   });
 });
