@@ -1,6 +1,7 @@
 import module from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, RootletError } from '../errors.js';
+import { versionText } from '../pins.js';
 
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
@@ -15,7 +16,7 @@ interface GlobalOptions {
 function program(run: (action: () => Promise<number>) => Promise<void>): Command {
   const root = new Command('rootlet')
     .description('Kubernetes on ordinary Linux hosts, every node a rootless Podman or Docker container.')
-    .version(VERSION, '-V, --version')
+    .version(versionText(VERSION), '-V, --version', 'print the version, and the pinned Kubernetes and CNI versions')
     .option('--verbose', 'show stack traces and every command run')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()

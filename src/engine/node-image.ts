@@ -4,9 +4,8 @@ import { ExitCode, RootletError } from '../errors.js';
 import { packArchive } from './archive.js';
 import type { Engine, ProgressOptions } from './engine.js';
 import { engineName } from './errors.js';
+import { NODE_KUBERNETES_VERSION } from '../pins.js';
 
-/** The Kubernetes version of the default node image (templates/node-image/Dockerfile). */
-const NODE_KUBERNETES_VERSION = 'v1.37.0';
 
 /** The default node image: rootlet's own, built locally from the template, named after its content. */
 export function defaultNodeImage(): string {

@@ -6,7 +6,9 @@
 import { Document, isMap, isScalar } from 'yaml';
 import { ExitCode, RootletError } from '../errors.js';
 
-export const FLANNEL_VERSION = 'v0.28.9';
+import { FLANNEL_VERSION } from '../pins.js';
+
+export { FLANNEL_VERSION };
 
 /** The images the manifest names, so that `rootlet load` can put them into nodes that cannot pull. */
 export const FLANNEL_IMAGES = {

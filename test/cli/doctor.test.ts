@@ -148,10 +148,11 @@ describe('bad input', () => {
 });
 
 describe('rootlet', () => {
-  it('prints its version', async () => {
+  it("prints its version on the first line, then the pinned Kubernetes (the node image Dockerfile's base) and flannel", async () => {
     const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    const base = /^FROM\s+(\S+)/m.exec(await readFile('templates/node-image/Dockerfile', 'utf8'))![1]!;
     const result = await rootlet(['--version']);
-    expect(result).toMatchObject({ exitCode: 0, stdout: `${pkg.version}\n` });
+    expect(result).toMatchObject({ exitCode: 0, stdout: `${pkg.version}\nKubernetes v1.37.0 (node image from ${base})\nflannel v0.28.9\n` });
   });
 
   it('documents doctor with examples and exit codes', async () => {

@@ -23,7 +23,7 @@ it('ships only the bundle and runs after a production-only install', async () =>
   const files = await readdir(path.join(dir, 'app/node_modules/rootlet'), { recursive: true });
   expect(files.filter((file) => file.startsWith('src') || file.startsWith('test'))).toEqual([]);
   const version = await execa(bin, ['--version']);
-  expect(version.stdout).toMatch(/^\d+\.\d+\.\d+$/);
+  expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\nKubernetes v\d+\.\d+\.\d+ \(node image from docker\.io\/kindest\/node:v[\d.]+@sha256:[0-9a-f]{64}\)\nflannel v[\d.]+$/);
   const doctor = await execa(bin, ['doctor', '--sysroot', tree, '--user', 'alice', '--json'], { reject: false });
   expect(doctor.exitCode).toBe(0);
   expect((JSON.parse(doctor.stdout) as { hosts: unknown[] }).hosts).toHaveLength(1);
