@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { DEFAULT_CLUSTER_NAME, parseDuration, type HostEntry } from '../config/cluster-file.js';
 import { engineFor } from '../cluster/engine-choice.js';
-import { joinExitCode, joinHosts, type JoinResult, type JoinTarget } from '../cluster/join.js';
-import { progressStyle, type ProgressStyle } from '../cluster/progress.js';
+import { joinExitCode, joinHosts, type JoinOptions, type JoinResult, type JoinTarget } from '../cluster/join.js';
+import { progressStyle } from '../cluster/progress.js';
 import type { Engine } from '../engine/engine.js';
 import type { Host } from '../host/host.js';
 import { LocalHost } from '../host/local-host.js';
@@ -65,33 +65,12 @@ export async function joinTargets(local: Host, sources: TargetSources): Promise<
   return targets;
 }
 
-export interface JoinRun {
-  local: Host;
-  engine: Engine;
-  cluster: string;
-  targets: JoinTarget[];
-  acceptNewHostKeys: boolean;
-  skipDoctor: boolean;
-  ignoreChecks: string[];
-  retain: boolean;
-  waitMs: number;
-  progress: ProgressStyle;
-  signal: AbortSignal;
-}
+/** What `rootlet join` and `rootlet up -f` (with hosts) decide; the environment and the SSH client are the CLI's. */
+export type JoinRun = Omit<JoinOptions, 'env' | 'connect'> & { local: Host; engine: Engine; cluster: string; targets: JoinTarget[] };
 
 /** The join, as `rootlet join` and `rootlet up -f` (with hosts) run it. */
-export function runJoin(run: JoinRun): Promise<JoinResult> {
-  return joinHosts(run.local, run.engine, run.cluster, run.targets, {
-    acceptNewHostKeys: run.acceptNewHostKeys,
-    skipDoctor: run.skipDoctor,
-    ignoreChecks: run.ignoreChecks,
-    retain: run.retain,
-    waitMs: run.waitMs,
-    progress: run.progress,
-    signal: run.signal,
-    env: process.env,
-    connect: connectSsh,
-  });
+export function runJoin({ local, engine, cluster, targets, ...options }: JoinRun): Promise<JoinResult> {
+  return joinHosts(local, engine, cluster, targets, { ...options, env: process.env, connect: connectSsh });
 }
 
 /** The per-host table; failures with their reason and next step. */

@@ -6,7 +6,7 @@ import { parseSshTarget, targetId } from '../host/ssh-target.js';
 import { removeFromCluster } from '../kube/node-steps.js';
 import { Transcript } from '../kube/transcript.js';
 import { kubeconfigTarget, removeFromKubeconfigFile } from './kubeconfig-store.js';
-import { withMemberEngine, type SshConnect } from './member-hosts.js';
+import { memberHostError, withMemberEngine, type SshConnect } from './member-hosts.js';
 import { clustersWithMembers, readMembers, updateMembers, type MemberHost } from './members.js';
 import { controlPlaneName, networkName } from './names.js';
 import { clusterNames } from './status.js';
@@ -63,8 +63,7 @@ async function downMember(member: MemberHost, name: string, remote: RemoteAccess
     const nodes = await withMemberEngine(member, remote.connect, remote.signal, (engine) => removeFromMember(engine, name, member));
     return { host: member.host, nodes };
   } catch (error) {
-    const known = error instanceof RootletError ? error : new RootletError('member-host', String(error));
-    return { host: member.host, nodes: [], error: known.toJSON() };
+    return { host: member.host, nodes: [], error: memberHostError(member, error).toJSON() };
   }
 }
 

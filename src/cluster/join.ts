@@ -385,7 +385,6 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
         hint: 'that is the remote user’s own cluster (or another host’s node): give this cluster another name, or remove theirs there first',
       },
     );
-  const existing = sameName;
   if (!ctx.skipDoctor) {
     report('checking the host (rootlet doctor)');
     const doctor = await runDoctor(ssh, {
@@ -393,7 +392,7 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
       probe: connection,
       // The node's own ports are no conflict on a re-run.
       ports:
-        existing.length > 0
+        sameName.length > 0
           ? []
           : [
               { port: record.join.kubeletPort, protocol: 'tcp', purpose: 'kubelet', address },
@@ -422,9 +421,9 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
   const remoteStep: StepContext = { shell: remote, transcript: ctx.transcript, signal };
 
   // The node this host has already, or a new one.
-  let node = existing[0];
-  if (existing.length > 1)
-    throw new RootletError('several-nodes', `${ssh.id} has ${existing.length} nodes of cluster ${cluster}`, {
+  let node = sameName[0];
+  if (sameName.length > 1)
+    throw new RootletError('several-nodes', `${ssh.id} has ${sameName.length} nodes of cluster ${cluster}`, {
       hint: `remove them with \`rootlet down --name ${cluster} --host ${ssh.id}\` and join it again`,
     });
   let name: string;

@@ -29,6 +29,14 @@ export async function withMemberEngine<T>(
   }
 }
 
+/** A failure on a member host as a one-line error with the next step, whatever threw it. */
+export function memberHostError(member: MemberHost, error: unknown): RootletError {
+  if (error instanceof RootletError) return error;
+  return new RootletError('member-host', `${member.host}: ${error instanceof Error ? error.message : String(error)}`, {
+    hint: `check that \`ssh ${member.host}\` works and its engine runs, then run the command again`,
+  });
+}
+
 export interface MemberNodes {
   host: string;
   nodes: NodeState[];
@@ -44,7 +52,7 @@ export async function memberNodes(members: readonly MemberHost[], cluster: strin
         const nodes = await withMemberEngine(member, connect, signal, (engine) => engine.listNodes(cluster));
         return { host: member.host, nodes };
       } catch (error) {
-        return { host: member.host, nodes: [], error: error instanceof RootletError ? error : new RootletError('member-host', String(error)) };
+        return { host: member.host, nodes: [], error: memberHostError(member, error) };
       }
     }),
   );

@@ -6,7 +6,6 @@ import type { Engine, ProgressOptions } from './engine.js';
 import { engineName } from './errors.js';
 import { NODE_KUBERNETES_VERSION } from '../pins.js';
 
-
 /** The default node image: rootlet's own, built locally from the template, named after its content. */
 export function defaultNodeImage(): string {
   return `localhost/rootlet-node:${NODE_KUBERNETES_VERSION}-${createHash('sha256').update(dockerfile).digest('hex').slice(0, 8)}`;
