@@ -149,7 +149,10 @@ remote_host() {
 
 # host_address ADDRESS: ADDRESS/32 on lo (no dummy interfaces: this kernel has no CONFIG_DUMMY).
 host_address() {
-  ip -4 addr show dev lo | grep -qF " $1/32 " || { log "adding $1/32 to lo"; ip addr add "$1/32" dev lo; }
+  # Not `ip ... | grep -q`: under pipefail, grep quitting at the first match can fail the pipeline (SIGPIPE).
+  local addresses
+  addresses=$(ip -4 -o addr show dev lo)
+  case "$addresses" in *" $1/32 "*) ;; *) log "adding $1/32 to lo"; ip addr add "$1/32" dev lo ;; esac
 }
 ADDRESSES=(10.77.0.1 10.77.0.2 10.77.0.3 10.77.0.4)
 for address in "${ADDRESSES[@]}"; do host_address "$address"; done
