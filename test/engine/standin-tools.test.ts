@@ -1,9 +1,13 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { gzipSync } from 'node:zlib';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { packArchive, type ArchiveEntry } from '../../src/engine/archive.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { nodeAddress } from '../../src/cluster/addresses.js';
 import { launchNodes } from '../../src/engine/launch.js';
@@ -90,6 +94,61 @@ interface PodList {
 }
 interface EventList {
   items: Array<{ involvedObject: { kind: string; name: string }; reason: string; message: string; lastTimestamp: string }>;
+}
+
+/** containerd's name for this machine's architecture: the stand-in ctr unpacks (and checks) only images of it. */
+const ARCH = process.arch === 'x64' ? 'amd64' : process.arch;
+const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
+const IMPORT = ['images', 'import', '--all-platforms', '--digests'];
+
+interface ArchiveImage {
+  tags: string[] | null;
+  /** Its one layer's file content; gzip: the layer compressed, as some archives carry them. */
+  layer: string;
+  gzip?: boolean;
+  /** The config under blobs/sha256/<hex>, as Docker 25+ names it, instead of <hex>.json. */
+  blobs?: boolean;
+}
+
+/**
+ * A docker-archive as `docker save` and `podman save` write one (manifest.json, a config named by its digest, a
+ * layer tar), built with rootlet's own tar writer; `edit` changes its entries before they are packed.
+ */
+async function dockerArchive(
+  images: ArchiveImage[],
+  edit: (entries: ArchiveEntry[], manifest: Array<{ Config: string; RepoTags: string[] | null; Layers: string[] }>) => void = () => undefined,
+): Promise<{ archive: Buffer; ids: string[] }> {
+  const entries: ArchiveEntry[] = [];
+  const manifest: Array<{ Config: string; RepoTags: string[] | null; Layers: string[] }> = [];
+  const ids: string[] = [];
+  for (const image of images) {
+    const tar = await packArchive([
+      { name: 'etc/', type: 'directory' },
+      { name: 'etc/hello', content: image.layer },
+    ]);
+    const layer = image.gzip ? gzipSync(tar) : tar;
+    const layerName = `${sha256(layer)}/layer.tar`;
+    const config = JSON.stringify({
+      architecture: ARCH,
+      os: 'linux',
+      config: { Cmd: ['/bin/sh'], Env: ['PATH=/bin'], User: '1000' },
+      rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(tar)}`] },
+      history: [{ created_by: `layer ${image.layer}` }],
+    });
+    const id = sha256(config);
+    const configName = image.blobs ? `blobs/sha256/${id}` : `${id}.json`;
+    entries.push({ name: configName, content: config }, { name: layerName, content: layer });
+    manifest.push({ Config: configName, RepoTags: image.tags, Layers: [layerName] });
+    ids.push(id);
+  }
+  edit(entries, manifest);
+  const archive = await packArchive([...entries, { name: 'manifest.json', content: JSON.stringify(manifest) }]);
+  return { archive, ids };
+}
+
+interface ImageStatus {
+  status: { id: string; repoTags: string[]; repoDigests: string[]; size: string; uid?: { value: string }; username: string; pinned: boolean };
+  info: { info: { chainID: string; imageSpec: { architecture: string; os: string; rootfs: { type: string; diff_ids: string[] } } } };
 }
 
 const ready = (conditions: Array<{ type: string; status: string }>) => conditions.find((condition) => condition.type === 'Ready')?.status;
@@ -460,6 +519,127 @@ describe.each(kinds)('stand-in kubeadm and kubectl on rootless %s', (kind: Engin
   });
 });
 
+// `rootlet load`'s path: an image archive streamed into the node's containerd through engine exec's stdin, as kind
+// load does. On both engines: what the exec streams is the engine's.
+describe.each(kinds)('stand-in ctr, crictl and containerd config dump on rootless %s', (kind: EngineKind) => {
+  const h = harness(kind);
+  const node = `${run}${kind[0]}i-control-plane`;
+  let built: { archive: Buffer; ids: string[] };
+  const images = async () => (await h.exec(node, ['ctr', '-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.split('\n').filter(Boolean);
+  const inspect = async (ref: string) => {
+    const result = await h.exec(node, ['crictl', 'inspecti', '-o', 'json', ref]);
+    expect(result, result.stderr).toMatchObject({ exitCode: 0, stderr: '' });
+    return JSON.parse(result.stdout) as ImageStatus;
+  };
+
+  beforeAll(async () => {
+    await h.cluster(`${run}${kind[0]}i`, [['control-plane', 'control-plane']]);
+    built = await dockerArchive([
+      { tags: ['localhost/app:1'], layer: 'app' },
+      { tags: ['busybox'], layer: 'busybox', gzip: true, blobs: true },
+    ]);
+  }, 120_000);
+
+  it('dump a containerd 2 config whose CRI images plugin names the snapshotter', async () => {
+    const dump = await h.exec(node, ['containerd', 'config', 'dump']);
+    expect(dump).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(dump.stdout).toMatch(/^version = 3$/m);
+    const images = /^ {2}\[plugins\.'io\.containerd\.cri\.v1\.images'\]\n((?: {4}\S.*\n)+)/m.exec(dump.stdout);
+    expect(images?.[1]).toContain("    snapshotter = 'overlayfs'\n");
+    expect(dump.stdout).toContain("  [plugins.'io.containerd.cri.v1.runtime']\n");
+  });
+
+  it('import a docker-archive from stdin under containerd’s normalised names, and record what it received', async () => {
+    const [app, busybox] = built.ids;
+    const result = await h.engine.exec(node, ['ctr', '-n', 'k8s.io', ...IMPORT, '--snapshotter=overlayfs', '-'], { stdin: built.archive });
+    expect(result, result.stderr).toMatchObject({ exitCode: 0, stderr: '' });
+    // The transfer service's last progress frame: every saved image, the index under ctr --digests' prefix first.
+    expect(result.stdout).toMatch(
+      /^import \d{4} \d\d \d\d@sha256:[0-9a-f]{15}\tsaved\t\nlocalhost\/app:1 +\tsaved\t\ndocker\.io\/library\/busybox:latest +\tsaved\t\n/m,
+    );
+    const names = await images();
+    expect(names).toEqual(['docker.io/library/busybox:latest', expect.stringMatching(/^import-\d{4}-\d\d-\d\d@sha256:[0-9a-f]{64}$/), 'localhost/app:1']);
+    const log = await h.exec(node, ['cat', '/var/lib/standin/images.log']);
+    expect(log.stdout).toBe(
+      `import sha256:${app} localhost/app:1 snapshotter=overlayfs bytes=${built.archive.length}\n` +
+        `import sha256:${busybox} docker.io/library/busybox:latest snapshotter=overlayfs bytes=${built.archive.length}\n`,
+    );
+    expect((await h.exec(node, ['ls', '/var/lib/standin'])).stdout).not.toContain('import.');
+  });
+
+  it('show the images as the CRI does: by name (normalised), by id and by the id’s hex', async () => {
+    const [app, busybox] = built.ids;
+    const byName = await inspect('localhost/app:1');
+    expect(byName.status).toMatchObject({ id: `sha256:${app}`, repoTags: ['localhost/app:1'], uid: { value: '1000' }, username: '', pinned: false });
+    // The import's index resolves to its first image of this platform: that one carries its digest name too.
+    expect(byName.status.repoDigests).toEqual([expect.stringMatching(/^docker\.io\/library\/import-\d{4}-\d\d-\d\d@sha256:[0-9a-f]{64}$/)]);
+    expect(byName.info.info.imageSpec).toMatchObject({ architecture: ARCH, os: 'linux', rootfs: { type: 'layers' } });
+    expect(byName.info.info.chainID).toBe(byName.info.info.imageSpec.rootfs.diff_ids[0]);
+    for (const ref of ['busybox', 'docker.io/library/busybox:latest', `sha256:${busybox}`, busybox!]) {
+      const status = await inspect(ref);
+      expect(status.status).toMatchObject({ id: `sha256:${busybox}`, repoTags: ['docker.io/library/busybox:latest'], repoDigests: [] });
+    }
+    const missing = await h.exec(node, ['crictl', 'inspecti', '-o', 'json', 'busybox:1.36']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/^time="[^"]+" level=fatal msg="no such image \\"busybox:1\.36\\" present"\n$/);
+    const listed = await h.exec(node, ['crictl', 'images', '-o', 'json']);
+    expect(listed.exitCode).toBe(0);
+    const list = JSON.parse(listed.stdout) as { images: Array<{ id: string; repoTags: string[] }> };
+    expect(list.images.map((image) => [image.id, image.repoTags])).toEqual([
+      [`sha256:${busybox}`, ['docker.io/library/busybox:latest']],
+      [`sha256:${app}`, ['localhost/app:1']],
+    ]);
+  });
+
+  it('print crictl images as its table, crictl ps -a with no containers, and an empty journal of units (rootlet logs)', async () => {
+    const table = await h.exec(node, ['crictl', 'images']);
+    expect(table.exitCode, table.stderr).toBe(0);
+    const rows = table.stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/^IMAGE +TAG +IMAGE ID +SIZE$/);
+    expect(rows.slice(1).map((row) => row.split(/ +/).slice(0, 3))).toEqual([
+      ['docker.io/library/busybox', 'latest', built.ids[1]!.slice(0, 13)],
+      ['localhost/app', '1', built.ids[0]!.slice(0, 13)],
+    ]);
+    const ps = await h.exec(node, ['crictl', 'ps', '--all']);
+    expect(ps.exitCode).toBe(0);
+    expect(ps.stdout).toMatch(/^CONTAINER +IMAGE +CREATED +STATE +NAME +ATTEMPT +POD ID +POD +NAMESPACE\n$/);
+    const journal = await h.exec(node, ['journalctl', '--no-pager', '--boot']);
+    expect(journal.exitCode).toBe(0);
+    expect(journal.stdout).toContain('Reached target multi-user.target');
+    expect(await h.exec(node, ['journalctl', '--no-pager', '--boot', '--unit=kubelet'])).toMatchObject({ exitCode: 0, stdout: '-- No entries --\n' });
+    expect((await h.exec(node, ['journalctl', '--follow'])).exitCode).toBe(2);
+  });
+
+  it('tag an image as containerd 2 does (replacing an existing name), and refuse an unknown source', async () => {
+    const [app, busybox] = built.ids;
+    const tagged = await h.exec(node, ['ctr', '--namespace=k8s.io', 'images', 'tag', '--force', 'docker.io/library/busybox:latest', 'localhost/app:1']);
+    expect(tagged).toMatchObject({ exitCode: 0, stdout: 'localhost/app:1\n', stderr: '' });
+    expect((await inspect('localhost/app:1')).status.id).toBe(`sha256:${busybox}`);
+    // Without --force too: ctr tags through the transfer service, which replaces the target.
+    const back = await h.exec(node, ['ctr', '-n', 'k8s.io', 'images', 'tag', 'localhost/app:1', 'localhost/app:2']);
+    expect(back).toMatchObject({ exitCode: 0, stdout: 'localhost/app:2\n' });
+    const missing = await h.exec(node, ['ctr', '-n', 'k8s.io', 'images', 'tag', '--force', 'busybox', 'localhost/app:3']);
+    expect(missing).toMatchObject({ exitCode: 1, stdout: '', stderr: 'ctr: image "busybox": not found\n' });
+    const log = (await h.exec(node, ['cat', '/var/lib/standin/images.log'])).stdout.split('\n');
+    expect(log).toContain('tag docker.io/library/busybox:latest localhost/app:1');
+    // A second import of the archive puts the names back, and is logged again.
+    const again = await h.engine.exec(node, ['ctr', '--namespace', 'k8s.io', ...IMPORT, '--snapshotter', 'overlayfs', '-'], { stdin: built.archive });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect((await inspect('localhost/app:1')).status.id).toBe(`sha256:${app}`);
+    expect((await h.exec(node, ['cat', '/var/lib/standin/images.log'])).stdout.match(/^import sha256:/gm)).toHaveLength(4);
+  });
+
+  it('import what the engine’s image export writes, under the engine’s image id', async () => {
+    const tag = await ensureStandinImage(h.engine);
+    const archive = await buffer(await h.engine.exportImage(tag));
+    const result = await h.engine.exec(node, ['ctr', '-n', 'k8s.io', ...IMPORT, '--snapshotter=overlayfs', '-'], { stdin: archive });
+    expect(result, result.stderr).toMatchObject({ exitCode: 0, stderr: '' });
+    const status = await inspect(tag);
+    expect(status.status.id).toBe(`sha256:${(await h.engine.inspectImage(tag))!.id}`);
+    expect(status.status.repoTags).toEqual([tag]);
+  });
+});
+
 // Checked on one engine: what they test does not depend on it.
 if (kinds.length > 0) {
   // What kubeadm refuses, on a node that was never initialised (kubeadm init there writes nothing).
@@ -547,6 +727,124 @@ if (kinds.length > 0) {
       expect(printed.exitCode).toBe(0);
       expect(printed.stdout).toMatch(/\[bootstrap-token\] Using token: [a-z0-9]{6}\.[a-z0-9]{16}\n/);
       expect(printed.stdout).toMatch(/kubeadm join \S+ --token [a-z0-9]{6}\.[a-z0-9]{16} \\\n\t--discovery-token-ca-cert-hash sha256:[0-9a-f]{64}/);
+    });
+  });
+
+  // What the stand-in ctr refuses as containerd does: a broken archive stores nothing and leaves no files behind.
+  describe(`stand-in ctr on rootless ${kinds[0]} refuses`, () => {
+    const h = harness(kinds[0]!);
+    const node = `${run}x-control-plane`;
+    const ctrImport = async (archive: Buffer, snapshotter = 'overlayfs') =>
+      h.engine.exec(node, ['ctr', '-n', 'k8s.io', ...IMPORT, `--snapshotter=${snapshotter}`, '-'], { stdin: archive });
+    const stored = async () => (await h.exec(node, ['ctr', '-n', 'k8s.io', 'images', 'ls', '-q'])).stdout;
+    const one: ArchiveImage[] = [{ tags: ['localhost/app:1'], layer: 'app' }];
+
+    beforeAll(async () => {
+      await h.cluster(`${run}x`, [['control-plane', 'control-plane']]);
+    }, 120_000);
+
+    const broken: Array<[string, () => Promise<Buffer>, RegExp]> = [
+      [
+        'a config whose content is not the digest its name says',
+        async () =>
+          (
+            await dockerArchive(one, (entries) => {
+              entries[0] = { name: (entries[0] as { name: string }).name, content: '{"architecture":"amd64","os":"linux"}' };
+            })
+          ).archive,
+        /^ctr: stand-in: config "[0-9a-f]{64}\.json" has digest sha256:[0-9a-f]{64}, not the one its name says: a corrupted archive/,
+      ],
+      [
+        'a layer manifest.json lists but the archive lacks',
+        async () => (await dockerArchive(one, (entries) => entries.splice(1, 1))).archive,
+        /^ctr: failed to resolve layers: layer "[0-9a-f]{64}\/layer\.tar" not found\n$/,
+      ],
+      [
+        'a config manifest.json lists but the archive lacks',
+        async () => (await dockerArchive(one, (entries) => entries.splice(0, 1))).archive,
+        /^ctr: image config "[0-9a-f]{64}\.json" not found\n$/,
+      ],
+      ['a stream that is no tar', async () => Buffer.from('this is not an image archive\n'.repeat(40)), /^ctr: archive\/tar: invalid tar header\n$/],
+      ['a tar cut short', async () => (await dockerArchive(one)).archive.subarray(0, 1536), /^ctr: unexpected EOF\n$/],
+      ['a tar without manifest.json', async () => packArchive([{ name: 'hello', content: 'hi' }]), /^ctr: unrecognized image format\n$/],
+      [
+        'a manifest.json that is no list',
+        async () => packArchive([{ name: 'manifest.json', content: '{"Config":"x.json"}' }]),
+        /^ctr: untar manifest "manifest\.json": json: cannot unmarshal object into Go value of type \[\]struct \{ Config string; RepoTags \[\]string; Layers \[\]string \}\n$/,
+      ],
+      [
+        'a layer that is no tar',
+        async () =>
+          (
+            await dockerArchive(one, (entries) => {
+              entries[1] = { name: (entries[1] as { name: string }).name, content: 'no tar here\n'.repeat(100) };
+            })
+          ).archive,
+        /^ctr: failed to extract layer \(application\/vnd\.docker\.image\.rootfs\.diff\.tar sha256:[0-9a-f]{64}\) to overlayfs as "extract-\d+-\S{4} sha256:[0-9a-f]{64}": archive\/tar: invalid tar header\n$/,
+      ],
+      [
+        'a layer whose digest is not the config’s diff id',
+        async () =>
+          (
+            await dockerArchive(one, (entries) => {
+              const layer = entries[1] as { name: string; content: Uint8Array };
+              entries[1] = { name: layer.name, content: Buffer.concat([layer.content.subarray(0, 1024), Buffer.alloc(2048)]) };
+            })
+          ).archive,
+        /^ctr: wrong diff id "sha256:[0-9a-f]{64}" calculated on extraction "sha256:[0-9a-f]{64}", desc "sha256:[0-9a-f]{64}"\n$/,
+      ],
+      [
+        'a name containerd cannot normalise',
+        async () => (await dockerArchive([{ tags: ['localhost/App:1'], layer: 'app' }])).archive,
+        /^ctr: normalize image ref "localhost\/App:1": invalid reference format: repository name \(App\) must be lowercase\n$/,
+      ],
+    ];
+
+    it.each(broken)('%s', async (_what, archive, message) => {
+      const before = await stored();
+      const result = await ctrImport(await archive());
+      expect(result.stderr).toMatch(message);
+      expect(result).toMatchObject({ exitCode: 1, stdout: '' });
+      expect(await stored()).toBe(before);
+      expect((await h.exec(node, ['ls', '/var/lib/standin'])).stdout).not.toContain('import.');
+    });
+
+    it('a snapshotter other than the CRI’s, which follows /etc/standin/snapshotter', async () => {
+      const { archive } = await dockerArchive(one);
+      const native = await ctrImport(archive, 'native');
+      expect(native.exitCode).toBe(1);
+      expect(native.stderr).toContain('ctr: stand-in: --snapshotter=native is not the CRI\'s snapshotter "overlayfs" (containerd config dump)');
+      await h.exec(node, ['sh', '-c', 'mkdir -p /etc/standin && echo fuse-overlayfs >/etc/standin/snapshotter']);
+      try {
+        expect((await h.exec(node, ['containerd', 'config', 'dump'])).stdout).toMatch(
+          /^ {2}\[plugins\.'io\.containerd\.cri\.v1\.images'\]\n {4}snapshotter = 'fuse-overlayfs'\n/m,
+        );
+        expect((await ctrImport(archive)).exitCode).toBe(1);
+        const fuse = await ctrImport(archive, 'fuse-overlayfs');
+        expect(fuse.exitCode, fuse.stderr).toBe(0);
+        expect((await h.exec(node, ['tail', '-n', '1', '/var/lib/standin/images.log'])).stdout).toMatch(/ snapshotter=fuse-overlayfs bytes=\d+\n$/);
+      } finally {
+        await h.exec(node, ['rm', '-f', '/etc/standin/snapshotter']);
+      }
+    });
+
+    it('unknown flags, other namespaces and commands it does not model', async () => {
+      const unmodelled: string[][] = [
+        ['ctr', '-n', 'k8s.io', ...IMPORT, '--snapshotter=overlayfs', '--local', '-'],
+        ['ctr', '-n', 'k8s.io', 'images', 'import', '--snapshotter=overlayfs', '-'],
+        ['ctr', '-n', 'k8s.io', ...IMPORT, '--snapshotter=overlayfs', 'image.tar'],
+        ['ctr', 'images', 'ls', '-q'],
+        ['ctr', '-n', 'k8s.io', 'images', 'rm', 'localhost/app:1'],
+        ['crictl', 'rmi', 'localhost/app:1'],
+        ['crictl', 'inspecti', '-o', 'yaml', 'localhost/app:1'],
+        ['containerd', 'config', 'default'],
+      ];
+      for (const argv of unmodelled) {
+        // No stdin: they exit before reading it (Podman's exec reports a reset connection when a stream goes unread).
+        const result = await h.exec(node, argv);
+        expect(result.exitCode, argv.join(' ')).toBe(2);
+        expect(result.stderr).toMatch(new RegExp(`^stand-in: unexpected command: ${argv[0]} `));
+      }
     });
   });
 

@@ -5,11 +5,22 @@ import { packArchive, type ArchiveEntry } from '../../src/engine/archive.js';
 import type { Engine } from '../../src/engine/engine.js';
 
 const DIR = path.resolve(import.meta.dirname, '../node-image');
-/** test/node-image/lib: what the stand-in kubeadm, kubectl and API server share. */
-const LIB_FILES = ['common.sh', 'yaml.awk', 'json.awk', 'kubeadm-config.awk', 'kubectl-apply.awk', 'kubectl-get.awk'];
+/** test/node-image/lib: what the stand-in kubeadm, kubectl, API server, ctr and crictl share. */
+const LIB_FILES = [
+  'common.sh',
+  'yaml.awk',
+  'json.awk',
+  'kubeadm-config.awk',
+  'kubectl-apply.awk',
+  'kubectl-get.awk',
+  'images.sh',
+  'reference.awk',
+  'json-print.awk',
+];
 /** The stand-in API server's handlers (busybox httpd CGI). */
 const CGI_SCRIPTS = ['healthz', 'cluster-info', 'register'];
-/** busybox applets the stand-in's scripts and the tests use (nslookup, ps and kill: for looking into a node). */
+/** busybox applets the stand-in's scripts and the tests use (nslookup, ps and kill: for looking into a node; tar and
+ * zcat: the stand-in ctr reading image archives). */
 const APPLETS = [
   'sh',
   'sleep',
@@ -58,6 +69,8 @@ const APPLETS = [
   'nslookup',
   'kill',
   'ps',
+  'tar',
+  'zcat',
 ];
 
 /**
@@ -100,6 +113,7 @@ export async function standinContext(): Promise<{ context: Buffer; tag: string }
   const files: Array<[string, string, number]> = [
     ['sbin/init', 'init', 0o755],
     ['usr/bin/systemctl', 'systemctl', 0o755],
+    ['usr/bin/journalctl', 'journalctl', 0o755],
     ['usr/bin/kubeadm', 'kubeadm', 0o755],
     ['usr/bin/kubectl', 'kubectl', 0o755],
     ['usr/sbin/useradd', 'useradd', 0o755],
@@ -107,6 +121,10 @@ export async function standinContext(): Promise<{ context: Buffer; tag: string }
     ['usr/bin/pkill', 'pkill', 0o755],
     ['usr/bin/pgrep', 'pkill', 0o755],
     ['usr/local/lib/standin/apiserver', 'apiserver', 0o755],
+    // containerd's tools, in /usr/local/bin as kindest/node has them.
+    ['usr/local/bin/ctr', 'ctr', 0o755],
+    ['usr/local/bin/crictl', 'crictl', 0o755],
+    ['usr/local/bin/containerd', 'containerd', 0o755],
     ...LIB_FILES.map((name): [string, string, number] => [`usr/local/lib/standin/${name}`, `lib/${name}`, 0o644]),
     ...CGI_SCRIPTS.map((name): [string, string, number] => [`usr/local/lib/standin/www/cgi-bin/${name}`, `www/cgi-bin/${name}`, 0o755]),
     ['usr/local/share/standin/pki/ca.crt', 'pki/ca.crt', 0o644],
