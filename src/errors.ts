@@ -54,6 +54,15 @@ export function interrupted(cause?: unknown): RootletError {
   return new RootletError('interrupted', 'interrupted', { exitCode: ExitCode.interrupted, ...(cause === undefined ? {} : { cause }) });
 }
 
+/** Anything thrown, as the one-line error a user sees: an unexpected one says how to report it. */
+export function asRootletError(thrown: unknown): RootletError {
+  if (thrown instanceof RootletError) return thrown;
+  return new RootletError('internal', `internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, {
+    cause: thrown,
+    hint: 'run again with --verbose for the stack trace, and report it',
+  });
+}
+
 export function isAbort(error: unknown): boolean {
   return (error as { name?: string } | undefined)?.name === 'AbortError';
 }

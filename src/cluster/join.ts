@@ -7,7 +7,7 @@
  * joined; what the failed host got is removed again unless --retain, and a re-run finishes it.
  */
 import { Listr, type ListrTask } from 'listr2';
-import { ExitCode, interrupted, RootletError } from '../errors.js';
+import { asRootletError, ExitCode, interrupted, RootletError } from '../errors.js';
 import { failed, runDoctor } from '../doctor/run.js';
 import { probeEngine } from '../engine/connect.js';
 import type { Engine } from '../engine/engine.js';
@@ -47,7 +47,7 @@ import { hardNofile } from './host-limits.js';
 import { saveLog } from './logs.js';
 import { readMembers, updateMembers, withMember, type MemberHost } from './members.js';
 import { networkName } from './names.js';
-import { listrOptions, type ProgressStyle } from './progress.js';
+import { commandEcho, listrOptions, type ProgressStyle } from './progress.js';
 import { NodeWatch, type Taint } from './node-watch.js';
 import { ClusterRecord } from './record.js';
 
@@ -210,7 +210,7 @@ interface HostRun {
  */
 export async function joinHosts(local: Host, engine: Engine, cluster: string, targets: readonly JoinTarget[], options: JoinOptions): Promise<JoinResult> {
   const started = Date.now();
-  const transcript = new Transcript();
+  const transcript = new Transcript(commandEcho(options.progress));
   const { signal } = options;
   const facts = await clusterFacts(engine, cluster, local, options.env, transcript);
   const controlPlane = facts.controlPlane.name;
@@ -302,14 +302,6 @@ export async function joinHosts(local: Host, engine: Engine, cluster: string, ta
       ? await saveLog(local, options.env, cluster, 'join', transcript, engine, [controlPlane]).catch(() => undefined)
       : undefined;
   return { cluster, hosts: runs.map((run) => run.result), log, seconds: Math.round((Date.now() - started) / 100) / 10 };
-}
-
-function asRootletError(thrown: unknown): RootletError {
-  if (thrown instanceof RootletError) return thrown;
-  return new RootletError('internal', `internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, {
-    cause: thrown,
-    hint: 'run again with --verbose for the stack trace, and report it',
-  });
 }
 
 interface JoinContext extends JoinOptions {

@@ -23,13 +23,23 @@ export async function packArchive(entries: readonly ArchiveEntry[]): Promise<Buf
 
 /** The content of the archive's first entry when it is a regular file named `name` (a GET of one file's path). */
 export async function firstFile(stream: NodeJS.ReadableStream, name: string): Promise<Buffer | undefined> {
+  return pickFile(stream, (entry, first) => first && entry === name);
+}
+
+/** The content of the regular file `name` anywhere in the archive (read to its end); undefined when it has none. */
+export async function fileIn(stream: NodeJS.ReadableStream, name: string): Promise<Buffer | undefined> {
+  return pickFile(stream, (entry) => entry === name);
+}
+
+/** The first regular file `wanted` accepts (by its name without ./, and whether it is the archive's first entry). */
+async function pickFile(stream: NodeJS.ReadableStream, wanted: (name: string, first: boolean) => boolean): Promise<Buffer | undefined> {
   const extract = tar.extract();
   let found: Buffer | undefined;
   let first = true;
   extract.on('entry', (header, entry, next) => {
-    const wanted = first && header.type === 'file' && header.name.replace(/^\.?\//, '') === name;
+    const take = found === undefined && header.type === 'file' && wanted(header.name.replace(/^\.?\//, ''), first);
     first = false;
-    if (!wanted) {
+    if (!take) {
       entry.resume();
       entry.on('end', next);
       return;

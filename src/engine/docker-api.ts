@@ -9,7 +9,7 @@ import { networkCreateRequest } from './network-spec.js';
 import { POOL } from './subnet.js';
 import { nodeContainerSpec, nodeVolumeSpec, varVolumeName } from './node-spec.js';
 import { nodeStateFromInspect, nodeStateFromList } from './node-state.js';
-import { LABELS, type ClusterSettings, type EngineInfo, type ExecOptions, type ExecResult, type NodeSpec, type NodeState } from './types.js';
+import { LABELS, type ClusterSettings, type EngineInfo, type ExecOptions, type ExecResult, type ImageInfo, type NodeSpec, type NodeState } from './types.js';
 
 /** A raw API call, for the endpoints dockerode has no method for (Podman's libpod API). */
 export function dial<T>(docker: Docker, request: { method: 'GET' | 'POST'; path: string; body?: object }): Promise<T> {
@@ -80,6 +80,19 @@ export class DockerApiEngine implements Engine {
       const stream = await this.#docker.buildImage(Buffer.from(context) as unknown as NodeJS.ReadableStream, { t: tag, abortSignal: options.signal });
       await this.#follow(stream, options);
     });
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo | undefined> {
+    return this.#call(`look up image ${ref}`, () =>
+      unless(
+        this.#docker
+          .getImage(ref)
+          .inspect()
+          .then((image) => ({ id: image.Id.replace(/^sha256:/, ''), tags: image.RepoTags ?? [] })),
+        404,
+        undefined,
+      ),
+    );
   }
 
   async exportImage(ref: string): Promise<NodeJS.ReadableStream> {
@@ -322,7 +335,15 @@ export class DockerApiEngine implements Engine {
           else signal.addEventListener('abort', onAbort, { once: true });
         }
       });
-      if (options.stdin !== undefined) stream.end(Buffer.from(options.stdin));
+      if (options.stdin === undefined) {
+        // Nothing to send.
+      } else if (typeof options.stdin === 'string' || options.stdin instanceof Uint8Array) stream.end(Buffer.from(options.stdin));
+      else {
+        // A stream (an image archive): piped through with backpressure; its failure ends the exec with that error.
+        const source = options.stdin;
+        source.on('error', (error: Error) => stream.destroy(error));
+        source.pipe(stream);
+      }
       try {
         await ended;
       } finally {
@@ -368,6 +389,14 @@ export class DockerApiEngine implements Engine {
       const log = await this.#docker.getContainer(name).logs({ stdout: true, stderr: true, tail, follow: false });
       return Buffer.from(log).toString('utf8');
     });
+  }
+
+  async inspectRaw(name: string): Promise<unknown> {
+    return this.#call(`inspect node ${name}`, () => this.#docker.getContainer(name).inspect());
+  }
+
+  async archiveOut(name: string, path: string): Promise<NodeJS.ReadableStream> {
+    return this.#call(`copy ${path} out of node ${name}`, () => this.#docker.getContainer(name).getArchive({ path }));
   }
 
   async removeNode(name: string): Promise<void> {

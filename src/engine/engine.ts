@@ -1,4 +1,4 @@
-import type { ClusterSettings, EngineInfo, ExecOptions, ExecResult, NodeSpec, NodeState } from './types.js';
+import type { ClusterSettings, EngineInfo, ExecOptions, ExecResult, ImageInfo, NodeSpec, NodeState } from './types.js';
 
 export interface ProgressOptions {
   signal?: AbortSignal;
@@ -19,6 +19,8 @@ export interface NetworkState {
 export interface Engine {
   readonly info: EngineInfo;
   hasImage(ref: string): Promise<boolean>;
+  /** The image's id and names; undefined when the engine has no such image. */
+  inspectImage(ref: string): Promise<ImageInfo | undefined>;
   pullImage(ref: string, options?: ProgressOptions): Promise<void>;
   /** Builds `tag` from a tar build context (Dockerfile at its root). */
   buildImage(context: Uint8Array, tag: string, options?: ProgressOptions): Promise<void>;
@@ -49,6 +51,10 @@ export interface Engine {
   copyOut(name: string, path: string): Promise<Buffer>;
   /** The last lines of the node's console. */
   logs(name: string, tail: number): Promise<string>;
+  /** The engine's own inspect document of a node, as `podman inspect` / `docker inspect` print it. */
+  inspectRaw(name: string): Promise<unknown>;
+  /** A tar stream of a directory (or file) in the node, as the engine's archive API gives it. */
+  archiveOut(name: string, path: string): Promise<NodeJS.ReadableStream>;
   /** Removes the node container and its volume; what is already gone counts as removed. */
   removeNode(name: string): Promise<void>;
 }

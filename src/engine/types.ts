@@ -88,9 +88,17 @@ export interface NodeState {
 
 export interface ExecOptions {
   env?: Record<string, string>;
-  /** Sent on stdin: how secrets reach a node, never through argv. */
-  stdin?: string | Uint8Array;
+  /** Sent on stdin: how secrets reach a node, never through argv; a stream is piped through (an image archive). */
+  stdin?: string | Uint8Array | NodeJS.ReadableStream;
   signal?: AbortSignal;
+}
+
+/** An image in an engine's store. */
+export interface ImageInfo {
+  /** The engine's image id, without its `sha256:` prefix. */
+  id: string;
+  /** Its names, as the engine spells them (Podman: localhost/app:1 for a local build). */
+  tags: string[];
 }
 
 export interface ExecResult {

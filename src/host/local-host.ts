@@ -72,6 +72,19 @@ export class LocalHost implements Host {
     });
   }
 
+  /** A regular file as a stream (an image archive too large to hold in memory); throws HostFileError. */
+  async openRead(file: string): Promise<NodeJS.ReadableStream> {
+    const real = this.commandPath(file);
+    return guard(file, async () => {
+      const handle = await open(real, 'r');
+      if (!(await handle.stat()).isFile()) {
+        await handle.close();
+        throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+      }
+      return handle.createReadStream();
+    });
+  }
+
   async listDir(dir: string): Promise<string[]> {
     const real = this.commandPath(dir);
     return guard(dir, () => readdir(real));

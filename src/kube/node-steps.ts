@@ -15,6 +15,8 @@ export type NodeShell = Pick<Engine, 'exec' | 'copyIn' | 'copyOut'>;
 /** Where configurations go in the node: /kind exists in kindest/node, and it is not a tmpfs (Docker's archive API skips those). */
 export const INIT_CONFIG_PATH = '/kind/rootlet-init.yaml';
 export const JOIN_CONFIG_PATH = '/kind/rootlet-join.yaml';
+/** The node's kubeadm configuration with its token redacted, kept for `rootlet logs`. */
+export const KUBEADM_CONFIG_COPY_PATH = '/kind/rootlet-kubeadm.yaml';
 /** What rootlet remembers about a cluster, in its control-plane node's persistent filesystem; no secrets. */
 export const CLUSTER_RECORD_PATH = '/kind/rootlet-cluster.json';
 export const ADMIN_CONF_PATH = '/etc/kubernetes/admin.conf';
@@ -147,7 +149,7 @@ export async function isJoined(ctx: StepContext, worker: string): Promise<boolea
  * Interrupted, the kubeadm still running in the node (the engine only stops waiting for it) is stopped first.
  */
 async function withConfigFile<T>(ctx: StepContext, node: string, path: string, config: string, body: () => Promise<T>): Promise<T> {
-  await ctx.shell.copyIn(node, path, config, 0o600);
+  await Promise.all([ctx.shell.copyIn(node, path, config, 0o600), ctx.shell.copyIn(node, KUBEADM_CONFIG_COPY_PATH, redact(config), 0o600)]);
   try {
     return await body();
   } finally {

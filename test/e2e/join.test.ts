@@ -14,6 +14,7 @@ import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
+import { buildAppImage } from '../support/app-image.js';
 import { asUser, ROOTLET } from '../support/cli.js';
 import { engineSockets, MISSING_ENGINES, testEngine } from '../support/engines.js';
 import { knownHostsLine, MISSING_SSH, sshFacts } from '../support/ssh.js';
@@ -212,6 +213,43 @@ if (!facts || !podmanSocket) {
       expect(cluster!.nodes.map((node) => node.host).sort()).toEqual(['local', host1, host2].sort());
       expect(cluster!.ready).toBe(true);
     }, 60_000);
+
+    it('load streams an image into the nodes of every host (over SSH for the joined ones), and logs collects them all', async () => {
+      const app = `rootlet-load-${name}:1`;
+      const appId = await buildAppImage(control, app, `app of ${name}\n`);
+      try {
+        const run = await rootlet(['load', '--name', name, app, '--json']);
+        expect(run.exitCode, run.stderr).toBe(0);
+        const loads = (JSON.parse(run.stdout) as { nodes: Array<{ node: string; host: string; outcome: string }> }).nodes;
+        expect(loads.map((load) => [load.host, load.outcome]).sort()).toEqual(
+          [
+            ['this host', 'loaded'],
+            [host1, 'loaded'],
+            [host2, 'loaded'],
+          ].sort(),
+        );
+        for (const [engine, node] of [
+          [control, `${name}-control-plane`],
+          [engines[0], node1],
+          [engines[1], node2],
+        ] as const) {
+          const answer = await engine.exec(node, ['crictl', 'inspecti', '-o', 'json', app]);
+          expect(answer.exitCode, `${node}: ${answer.stderr}`).toBe(0);
+          expect((JSON.parse(answer.stdout) as { status: { id: string } }).status.id).toBe(`sha256:${appId}`);
+        }
+
+        const dir = path.join(home, 'logs');
+        const logs = await rootlet(['logs', '--name', name, dir]);
+        expect(logs.exitCode, logs.stderr).toBe(0);
+        for (const node of [`${name}-control-plane`, node1, node2]) expect(await readFile(path.join(dir, node, 'inspect.json'), 'utf8')).toContain(node);
+        expect(await readFile(path.join(dir, 'hosts.json'), 'utf8')).toContain(node2);
+      } finally {
+        await new Docker({ socketPath: podmanSocket })
+          .getImage(app)
+          .remove({ force: true })
+          .catch(() => undefined);
+      }
+    }, 120_000);
 
     it('shows a node removed behind its back as missing, and join makes it again under its name', async () => {
       await engines[0].removeNode(node1);

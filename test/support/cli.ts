@@ -29,3 +29,11 @@ export function asUser(user: string, uid: number, command: string[], env: Record
   const vars = Object.entries({ XDG_RUNTIME_DIR: `/run/user/${uid}`, PATH: '/usr/bin:/bin', ...env }).map(([key, value]) => `${key}=${value}`);
   return ['setpriv', ['--reuid', user, '--regid', user, '--init-groups', 'env', '-i', ...vars, ...command]];
 }
+
+/** The built CLI as `user` with a HOME of its own and CI set (plain progress), without a terminal. */
+export function rootletAs(user: string, uid: number, home: string): (args: string[]) => Promise<CliResult> {
+  return async (args) => {
+    const result = await execa(...asUser(user, uid, ['node', ROOTLET, ...args], { HOME: home, CI: '1' }), { reject: false, stdin: 'ignore' });
+    return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  };
+}
