@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { ExitCode, RootletError } from '../errors.js';
+import { ExitCode, RootletError, UsageError } from '../errors.js';
+import { progressStyle, type ProgressStyle } from '../cluster/progress.js';
 import { ClusterName, CniName, IpAddress, type ClusterFile } from '../config/cluster-file.js';
 import { loadClusterFile } from '../config/load-cluster-file.js';
 import type { Host } from '../host/host.js';
@@ -34,6 +35,15 @@ export const ignoreCheckFlag = z
     }),
   )
   .default([]);
+
+/** --verbose and --quiet (program-wide flags) for the commands that show progress. */
+export const progressFlags = z.object({ verbose: z.boolean().default(false), quiet: z.boolean().default(false) });
+
+/** How this command shows progress: --json and --quiet show none, --verbose every command, a terminal redraws. */
+export function progressOf(options: z.infer<typeof progressFlags> & { json: boolean }): ProgressStyle {
+  if (options.verbose && options.quiet) throw new UsageError('--quiet and --verbose ask for opposite things', 'give one of them');
+  return progressStyle({ ...options, env: process.env, stderrIsTTY: process.stderr.isTTY === true });
+}
 
 /** Which engine: the same flags as doctor's. */
 export const engineChoiceFlags = z.object({

@@ -3,18 +3,17 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_CLUSTER_NAME, parseDuration, type HostEntry } from '../config/cluster-file.js';
 import { engineFor } from '../cluster/engine-choice.js';
 import { joinExitCode, joinHosts, type JoinOptions, type JoinResult, type JoinTarget } from '../cluster/join.js';
-import { progressStyle } from '../cluster/progress.js';
 import type { Engine } from '../engine/engine.js';
 import type { Host } from '../host/host.js';
 import { LocalHost } from '../host/local-host.js';
 import { resolveSshHost } from '../host/ssh-config.js';
 import { connectSsh } from './ssh-connect.js';
-import { clusterFlags, engineChoiceFlags, ignoreCheckFlag, loadClusterFileFrom } from './cluster-flags.js';
+import { clusterFlags, engineChoiceFlags, ignoreCheckFlag, loadClusterFileFrom, progressFlags, progressOf } from './cluster-flags.js';
 import { withInterrupt } from './interrupt.js';
 import { colorFor, printJson, tableLines } from './output.js';
 import { parseOptions } from './parse-options.js';
 
-const Options = engineChoiceFlags.extend({
+const Options = engineChoiceFlags.extend(progressFlags.shape).extend({
   name: clusterFlags.shape.name,
   file: z.string().min(1).optional(),
   identity: z.array(z.string().min(1)).default([]),
@@ -113,7 +112,7 @@ export async function joinCommand(raw: unknown, args: string[]): Promise<number>
       ignoreChecks: options.ignoreCheck,
       retain: options.retain,
       waitMs,
-      progress: progressStyle({ json: options.json, env: process.env, stderrIsTTY: process.stderr.isTTY === true }),
+      progress: progressOf(options),
       signal,
     }),
   );

@@ -17,7 +17,8 @@ function program(run: (action: () => Promise<number>) => Promise<void>): Command
   const root = new Command('rootlet')
     .description('Kubernetes on ordinary Linux hosts, every node a rootless Podman or Docker container.')
     .version(versionText(VERSION), '-V, --version', 'print the version, and the pinned Kubernetes and CNI versions')
-    .option('--verbose', 'show stack traces and every command run')
+    .option('--verbose', 'show every command run inside the nodes (secrets redacted), and stack traces')
+    .option('-q, --quiet', 'no progress on stderr: only the result and errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
@@ -116,10 +117,10 @@ Examples:
 Exit status: 0 ready, 1 failed (everything created is removed unless --retain), 2 usage, 3 host not ready, 4 engine,
 5 SSH (a host of the cluster file), 130 interrupted. With hosts, the join's exit status (see rootlet join --help).`,
     )
-    .action((options: Record<string, unknown>) =>
+    .action((_options: Record<string, unknown>, command: Command) =>
       run(async () => {
         const { upCommand } = await import('./up.js');
-        return upCommand(options);
+        return upCommand(command.optsWithGlobals());
       }),
     );
 
@@ -167,10 +168,81 @@ Examples:
 Exit status: 0 every host joined, 1 a host failed (the others stay joined; run it again to finish), 2 usage,
 3 a host is not ready (doctor), 4 its engine, 5 SSH (unreachable, unknown or changed host key), 130 interrupted.`,
     )
-    .action((hosts: string[], options: Record<string, unknown>) =>
+    .action((hosts: string[], _options: Record<string, unknown>, command: Command) =>
       run(async () => {
         const { joinCommand } = await import('./join.js');
-        return joinCommand(options, hosts);
+        return joinCommand(command.optsWithGlobals(), hosts);
+      }),
+    );
+
+  engineFlags(
+    root
+      .command('load')
+      .argument('[images...]', "images of this host's engine, as you would name them in a pod (app:1, registry.example/app:1)")
+      .description("stream images from this host's engine into every node's containerd, local and joined hosts alike")
+      .option('--name <name>', 'cluster name (default: rootlet)')
+      .option(
+        '--nodes <names>',
+        'only these nodes (comma-separated, repeatable)',
+        (value: string, all: string[]) => [...all, ...value.split(',').filter(Boolean)],
+        [],
+      )
+      .option('--archive <file>', 'load the images of a saved archive (docker save / podman save) instead')
+      .option('--json', 'print one JSON document on stdout (progress stays on stderr)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Nodes that have the image under that name already are skipped; one that has it under another name (Podman calls a
+local build localhost/app:1, a pod asking for app:1 gets docker.io/library/app:1) is tagged. Nothing is written to a
+file on the way: the archive streams from the engine through rootlet (and SSH) into each node's ctr.
+
+Examples:
+  rootlet load app:1                         into every node of cluster rootlet
+  rootlet load --name lab app:1 tools:2      two images, every host of cluster lab
+  rootlet load app:1 --nodes lab-node2       only that node
+  rootlet load --archive app.tar             a file written by docker save or podman save
+
+Exit status: 0 every node has every image, 1 a node failed (the others keep theirs; run it again), 2 usage,
+4 engine, 5 SSH (a joined host), 130 interrupted.`,
+    )
+    .action((images: string[], _options: Record<string, unknown>, command: Command) =>
+      run(async () => {
+        const { loadCommand } = await import('./load.js');
+        return loadCommand(command.optsWithGlobals(), images);
+      }),
+    );
+
+  engineFlags(
+    root
+      .command('logs')
+      .argument('[dir]', 'where to write them (default: ./rootlet-logs-<cluster>-<time>); must be new or empty')
+      .description(
+        "collect every node's logs (engine, journal, kubelet, containerd, crictl, /var/log) and the cluster's state, for a bug report or CI artifact",
+      )
+      .option('--name <name>', 'cluster name (default: rootlet)')
+      .option('--archive', 'write one DIR.tar.gz instead of a directory')
+      .option('--json', 'print one JSON document on stdout'),
+  )
+    .addHelpText(
+      'after',
+      `
+Per node (joined hosts too, over SSH): inspect, console, journal, kubelet and containerd logs, crictl ps -a and
+images, the kubeadm configuration rootlet gave it (token redacted), kubelet config, /var/log; for the cluster:
+kubectl nodes, pods and events as JSON, rootlet's record and its own logs of failed runs, doctor's report, engine info, rootlet version. Files are 0600; bootstrap tokens are
+redacted. What could not be read is listed in errors.txt.
+
+Examples:
+  rootlet logs                               into ./rootlet-logs-rootlet-<time>, printed on stdout
+  rootlet logs --name lab /tmp/lab-logs
+  rootlet logs --archive ci-logs             ci-logs.tar.gz, for a CI artifact
+
+Exit status: 0 written (even when a piece could not be read), 1 failed, 2 usage (DIR not empty), 4 engine, 130 interrupted.`,
+    )
+    .action((dir: string | undefined, options: Record<string, unknown>) =>
+      run(async () => {
+        const { logsCommand } = await import('./logs.js');
+        return logsCommand(options, dir);
       }),
     );
 

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { ExitCode } from '../errors.js';
 import { upCluster, type UpResult } from '../cluster/up.js';
-import { progressStyle } from '../cluster/progress.js';
-import { loadClusterFileFrom, clusterFlags, engineChoiceFlags, ignoreCheckFlag } from './cluster-flags.js';
+import { loadClusterFileFrom, clusterFlags, engineChoiceFlags, ignoreCheckFlag, progressFlags, progressOf } from './cluster-flags.js';
 import { mergeClusterOptions, renderClusterFile } from '../config/load-cluster-file.js';
 import { DEFAULT_CLUSTER_NAME } from '../config/cluster-file.js';
 import { LocalHost } from '../host/local-host.js';
@@ -14,19 +13,22 @@ import { joinExitCode } from '../cluster/join.js';
 import { resolveAddress } from '../cluster/advertise.js';
 import { parseOptions } from './parse-options.js';
 
-const Options = clusterFlags.extend(engineChoiceFlags.shape).extend({
-  file: z.string().min(1).optional(),
-  json: z.boolean().default(false),
-  retain: z.boolean().default(false),
-  skipDoctor: z.boolean().default(false),
-  switch: z.boolean().default(true),
-  // For the cluster file's hosts.
-  identity: z.array(z.string().min(1)).default([]),
-  sshConfig: z.string().min(1).optional(),
-  acceptNewHostKeys: z.boolean().default(false),
-  ignoreCheck: ignoreCheckFlag,
-  printConfig: z.boolean().default(false),
-});
+const Options = clusterFlags
+  .extend(engineChoiceFlags.shape)
+  .extend(progressFlags.shape)
+  .extend({
+    file: z.string().min(1).optional(),
+    json: z.boolean().default(false),
+    retain: z.boolean().default(false),
+    skipDoctor: z.boolean().default(false),
+    switch: z.boolean().default(true),
+    // For the cluster file's hosts.
+    identity: z.array(z.string().min(1)).default([]),
+    sshConfig: z.string().min(1).optional(),
+    acceptNewHostKeys: z.boolean().default(false),
+    ignoreCheck: ignoreCheckFlag,
+    printConfig: z.boolean().default(false),
+  });
 
 function summary(result: UpResult): string {
   const workers = result.nodes.filter((node) => node.role === 'worker').length;
@@ -62,7 +64,7 @@ export async function upCommand(raw: unknown): Promise<number> {
   // The hosts to join are checked (and resolved) before anything starts: the advertise address routes towards them.
   const targets = await joinTargets(host, { args: [], entries: cluster.hosts, identity: options.identity, sshConfig: options.sshConfig });
   const peers = await Promise.all(targets.map(async (target) => target.advertiseAddress ?? (await resolveAddress(target.target.host))));
-  const progress = progressStyle({ json: options.json, env: process.env, stderrIsTTY: process.stderr.isTTY === true });
+  const progress = progressOf(options);
   const engineChoice = { socket: options.engineSocket, kind: options.engine, allowRootful: options.allowRootful };
   const result = await withInterrupt((signal) =>
     upCluster({

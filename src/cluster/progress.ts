@@ -1,13 +1,22 @@
-import { ListrLogger, ProcessOutput, type ListrBaseClassOptions } from 'listr2';
+import { ListrLogger, PRESET_TIMER, ProcessOutput, type ListrBaseClassOptions } from 'listr2';
+import type { TranscriptEntry } from '../kube/transcript.js';
 
 /**
  * How progress is shown: `fancy` redraws a task list (a terminal), `plain` prints one line per event (pipes, CI,
- * NO_COLOR), `silent` shows nothing (--json). Always on stderr: stdout is data.
+ * NO_COLOR), `verbose` is plain plus every command run inside the nodes (--verbose), `silent` shows nothing (--json,
+ * --quiet). Always on stderr: stdout is data.
  */
-export type ProgressStyle = 'fancy' | 'plain' | 'silent';
+export type ProgressStyle = 'fancy' | 'plain' | 'verbose' | 'silent';
 
-export function progressStyle(options: { json: boolean; env: Record<string, string | undefined>; stderrIsTTY: boolean }): ProgressStyle {
-  if (options.json) return 'silent';
+export function progressStyle(options: {
+  json: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  env: Record<string, string | undefined>;
+  stderrIsTTY: boolean;
+}): ProgressStyle {
+  if (options.json || options.quiet) return 'silent';
+  if (options.verbose) return 'verbose';
   const plain = !options.stderrIsTTY || options.env.CI !== undefined || options.env.NO_COLOR !== undefined || options.env.TERM === 'dumb';
   return plain ? 'plain' : 'fancy';
 }
@@ -20,7 +29,17 @@ export function listrOptions(style: ProgressStyle): ListrBaseClassOptions {
     exitOnError: true,
     renderer: style === 'silent' ? 'silent' : style === 'fancy' ? 'default' : 'simple',
     fallbackRenderer: 'simple',
-    rendererOptions: { logger, collapseSubtasks: false, showErrorMessage: false },
-    fallbackRendererOptions: { logger, timestamp: undefined },
+    // Each finished task shows how long it took.
+    rendererOptions: { logger, collapseSubtasks: false, showErrorMessage: false, timer: PRESET_TIMER },
+    fallbackRendererOptions: { logger, timestamp: undefined, timer: PRESET_TIMER },
   } as ListrBaseClassOptions;
+}
+
+/** With --verbose, each command run inside a node as one stderr line when it ends (redacted by the transcript). */
+export function commandEcho(style: ProgressStyle): ((entry: TranscriptEntry) => void) | undefined {
+  if (style !== 'verbose') return undefined;
+  return (entry) => {
+    const outcome = entry.exitCode === undefined ? '' : ` -> exit ${entry.exitCode}, ${entry.ms} ms`;
+    process.stderr.write(`  [${entry.node}] $ ${entry.command}${outcome}\n`);
+  };
 }

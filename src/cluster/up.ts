@@ -52,7 +52,7 @@ import { ClusterRecord, clusterRecord } from './record.js';
 import { engineOptions, requireRootless, type EngineChoice } from './engine-choice.js';
 import { hardNofile } from './host-limits.js';
 import { saveLog } from './logs.js';
-import { listrOptions, type ProgressStyle } from './progress.js';
+import { commandEcho, listrOptions, type ProgressStyle } from './progress.js';
 
 /** How long a node may take to boot systemd. */
 const BOOT_TIMEOUT_MS = 120_000;
@@ -201,7 +201,7 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
   const started = Date.now();
   const { host, cluster, signal } = request;
   const undo = new UndoStack();
-  const transcript = new Transcript();
+  const transcript = new Transcript(commandEcho(request.progress));
   const step = (engine: Engine): StepContext => ({ shell: engine, transcript, signal });
   const controlPlane = controlPlaneName(cluster.name);
   const workers = workerNames(cluster.name, cluster.workers);

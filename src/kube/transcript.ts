@@ -27,9 +27,17 @@ export interface TranscriptEntry {
  */
 export class Transcript {
   readonly #entries: TranscriptEntry[] = [];
+  readonly #listener: ((entry: TranscriptEntry) => void) | undefined;
+
+  /** `listener` sees each entry as it is recorded, already redacted (--verbose prints them). */
+  constructor(listener?: (entry: TranscriptEntry) => void) {
+    this.#listener = listener;
+  }
 
   record(node: string, argv: readonly string[], exitCode: number | undefined, output: string, ms = 0): void {
-    this.#entries.push({ at: new Date().toISOString(), node, command: redact(argv.join(' ')), exitCode, output: redact(output), ms });
+    const entry = { at: new Date().toISOString(), node, command: redact(argv.join(' ')), exitCode, output: redact(output), ms };
+    this.#entries.push(entry);
+    this.#listener?.(entry);
   }
 
   note(node: string, text: string): void {
