@@ -1,5 +1,5 @@
 import module from 'node:module';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode, RootletError } from '../errors.js';
 import { versionText } from '../pins.js';
 
@@ -224,6 +224,45 @@ Exit status: 0 every host joined, 1 a host failed (the others stay joined; run i
       return kubeconfigCommand(options);
     }),
   );
+
+  root
+    .command('completion')
+    .description('print a completion script for bash, zsh or fish: commands, options, their choices and cluster names')
+    .addArgument(new Argument('<shell>', 'the shell to complete in').choices(['bash', 'zsh', 'fish']))
+    .addHelpText(
+      'after',
+      `
+Install it where the shell looks (then open a new shell):
+  bash   ~/.local/share/bash-completion/completions/rootlet (read by the bash-completion package)
+  zsh    _rootlet in a directory of $fpath, e.g. ~/.zfunc with fpath=(~/.zfunc $fpath) before compinit in ~/.zshrc
+  fish   ~/.config/fish/completions/rootlet.fish
+
+Examples:
+  rootlet completion bash > ~/.local/share/bash-completion/completions/rootlet
+  rootlet completion zsh > ~/.zfunc/_rootlet
+  rootlet completion fish > ~/.config/fish/completions/rootlet.fish
+  source <(rootlet completion bash)       this shell only (zsh too)
+
+Cluster names after --name are the rootlet-* contexts of your kubeconfig and the clusters with joined hosts: a TAB
+asks no engine.`,
+    )
+    .action((shell: string, _options: unknown, command: Command) =>
+      run(async () => {
+        const { completionCommand } = await import('./completion.js');
+        return completionCommand(shell, command.parent!);
+      }),
+    );
+
+  // What the completion scripts call for cluster names; not for people.
+  root
+    .command('__complete-names', { hidden: true })
+    .description('print the names of the clusters this host knows of, one a line, without asking an engine')
+    .action(() =>
+      run(async () => {
+        const { clusterNamesCommand } = await import('./completion.js');
+        return clusterNamesCommand();
+      }),
+    );
 
   return root;
 }
