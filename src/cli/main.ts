@@ -182,12 +182,22 @@ Exit status: 0 every host joined, 1 a host failed (the others stay joined; run i
       .option('--all', 'every rootlet cluster of this user')
       .option('--host <host>', 'only this joined host (user@host[:port] or its node name): drained, deleted from the cluster, its node removed')
       .option('--json', 'print one JSON document on stdout'),
-  ).action((options: Record<string, unknown>) =>
-    run(async () => {
-      const { downCommand } = await import('./down.js');
-      return downCommand(options);
-    }),
-  );
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  rootlet down                            the cluster named rootlet
+  rootlet down --name dev
+  rootlet down --all --json               every rootlet cluster of this user, for CI
+  rootlet down --name lab --host alice@node2    only that joined host: drained, deleted, its node removed`,
+    )
+    .action((options: Record<string, unknown>) =>
+      run(async () => {
+        const { downCommand } = await import('./down.js');
+        return downCommand(options);
+      }),
+    );
 
   engineFlags(
     root
@@ -195,20 +205,35 @@ Exit status: 0 every host joined, 1 a host failed (the others stay joined; run i
       .description('clusters, nodes, roles, ports, readiness, Kubernetes version and CNI')
       .option('--name <name>', 'only this cluster')
       .option('--json', 'print one JSON document on stdout'),
-  ).action((options: Record<string, unknown>) =>
-    run(async () => {
-      const { statusCommand } = await import('./status.js');
-      return statusCommand(options);
-    }),
-  );
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  rootlet status                          every cluster of this user
+  rootlet status --name dev --json | jq '.clusters[0].nodes[] | {name, ready}'`,
+    )
+    .action((options: Record<string, unknown>) =>
+      run(async () => {
+        const { statusCommand } = await import('./status.js');
+        return statusCommand(options);
+      }),
+    );
 
-  engineFlags(root.command('ls').description('list the clusters, one line each').option('--json', 'print one JSON document on stdout')).action(
-    (options: Record<string, unknown>) =>
+  engineFlags(root.command('ls').description('list the clusters, one line each').option('--json', 'print one JSON document on stdout'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  rootlet ls                              name, ready or not-ready, nodes, API server: one cluster a line, tab-separated
+  rootlet ls --engine docker --json`,
+    )
+    .action((options: Record<string, unknown>) =>
       run(async () => {
         const { statusCommand } = await import('./status.js');
         return statusCommand(options, { list: true });
       }),
-  );
+    );
 
   engineFlags(
     root
@@ -218,12 +243,21 @@ Exit status: 0 every host joined, 1 a host failed (the others stay joined; run i
       .option('--print', 'print it on stdout (the default)')
       .option('--merge', 'merge it into the first file of $KUBECONFIG, else ~/.kube/config (0600, under a lock)')
       .option('--no-switch', 'with --merge: do not make it the current context'),
-  ).action((options: Record<string, unknown>) =>
-    run(async () => {
-      const { kubeconfigCommand } = await import('./kubeconfig.js');
-      return kubeconfigCommand(options);
-    }),
-  );
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  rootlet kubeconfig --name dev > dev.kubeconfig    then: kubectl --kubeconfig dev.kubeconfig get nodes
+  rootlet kubeconfig --name dev --merge             context rootlet-dev in $KUBECONFIG or ~/.kube/config, made current
+  rootlet kubeconfig --name dev --merge --no-switch`,
+    )
+    .action((options: Record<string, unknown>) =>
+      run(async () => {
+        const { kubeconfigCommand } = await import('./kubeconfig.js');
+        return kubeconfigCommand(options);
+      }),
+    );
 
   root
     .command('completion')
