@@ -8,6 +8,8 @@ declare -A package_of=(
   [getcap]=libcap2-bin # subid.tools reads file capabilities
   [setpriv]=util-linux # runs the fix script as a regular user
   [mknod]=coreutils    # device nodes in fixture host trees
+  [zsh]=zsh            # rootlet completion zsh, run in a real zsh
+  [fish]=fish          # rootlet completion fish, run in a real fish
 )
 
 missing=()

@@ -1,5 +1,5 @@
 import module from 'node:module';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode, RootletError } from '../errors.js';
 import { versionText } from '../pins.js';
 
@@ -254,12 +254,22 @@ Exit status: 0 written (even when a piece could not be read), 1 failed, 2 usage 
       .option('--all', 'every rootlet cluster of this user')
       .option('--host <host>', 'only this joined host (user@host[:port] or its node name): drained, deleted from the cluster, its node removed')
       .option('--json', 'print one JSON document on stdout'),
-  ).action((options: Record<string, unknown>) =>
-    run(async () => {
-      const { downCommand } = await import('./down.js');
-      return downCommand(options);
-    }),
-  );
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  rootlet down                            the cluster named rootlet
+  rootlet down --name dev
+  rootlet down --all --json               every rootlet cluster of this user, for CI
+  rootlet down --name lab --host alice@node2    only that joined host: drained, deleted, its node removed`,
+    )
+    .action((options: Record<string, unknown>) =>
+      run(async () => {
+        const { downCommand } = await import('./down.js');
+        return downCommand(options);
+      }),
+    );
 
   engineFlags(
     root
@@ -267,20 +277,35 @@ Exit status: 0 written (even when a piece could not be read), 1 failed, 2 usage 
       .description('clusters, nodes, roles, ports, readiness, Kubernetes version and CNI')
       .option('--name <name>', 'only this cluster')
       .option('--json', 'print one JSON document on stdout'),
-  ).action((options: Record<string, unknown>) =>
-    run(async () => {
-      const { statusCommand } = await import('./status.js');
-      return statusCommand(options);
-    }),
-  );
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  rootlet status                          every cluster of this user
+  rootlet status --name dev --json | jq '.clusters[0].nodes[] | {name, ready}'`,
+    )
+    .action((options: Record<string, unknown>) =>
+      run(async () => {
+        const { statusCommand } = await import('./status.js');
+        return statusCommand(options);
+      }),
+    );
 
-  engineFlags(root.command('ls').description('list the clusters, one line each').option('--json', 'print one JSON document on stdout')).action(
-    (options: Record<string, unknown>) =>
+  engineFlags(root.command('ls').description('list the clusters, one line each').option('--json', 'print one JSON document on stdout'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  rootlet ls                              name, ready or not-ready, nodes, API server: one cluster a line, tab-separated
+  rootlet ls --engine docker --json`,
+    )
+    .action((options: Record<string, unknown>) =>
       run(async () => {
         const { statusCommand } = await import('./status.js');
         return statusCommand(options, { list: true });
       }),
-  );
+    );
 
   engineFlags(
     root
@@ -290,12 +315,60 @@ Exit status: 0 written (even when a piece could not be read), 1 failed, 2 usage 
       .option('--print', 'print it on stdout (the default)')
       .option('--merge', 'merge it into the first file of $KUBECONFIG, else ~/.kube/config (0600, under a lock)')
       .option('--no-switch', 'with --merge: do not make it the current context'),
-  ).action((options: Record<string, unknown>) =>
-    run(async () => {
-      const { kubeconfigCommand } = await import('./kubeconfig.js');
-      return kubeconfigCommand(options);
-    }),
-  );
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  rootlet kubeconfig --name dev > dev.kubeconfig    then: kubectl --kubeconfig dev.kubeconfig get nodes
+  rootlet kubeconfig --name dev --merge             context rootlet-dev in $KUBECONFIG or ~/.kube/config, made current
+  rootlet kubeconfig --name dev --merge --no-switch`,
+    )
+    .action((options: Record<string, unknown>) =>
+      run(async () => {
+        const { kubeconfigCommand } = await import('./kubeconfig.js');
+        return kubeconfigCommand(options);
+      }),
+    );
+
+  root
+    .command('completion')
+    .description('print a completion script for bash, zsh or fish: commands, options, their choices and cluster names')
+    .addArgument(new Argument('<shell>', 'the shell to complete in').choices(['bash', 'zsh', 'fish']))
+    .addHelpText(
+      'after',
+      `
+Install it where the shell looks (then open a new shell):
+  bash   ~/.local/share/bash-completion/completions/rootlet (read by the bash-completion package)
+  zsh    _rootlet in a directory of $fpath, e.g. ~/.zfunc with fpath=(~/.zfunc $fpath) before compinit in ~/.zshrc
+  fish   ~/.config/fish/completions/rootlet.fish
+
+Examples:
+  rootlet completion bash > ~/.local/share/bash-completion/completions/rootlet
+  rootlet completion zsh > ~/.zfunc/_rootlet
+  rootlet completion fish > ~/.config/fish/completions/rootlet.fish
+  source <(rootlet completion bash)       this shell only (zsh too)
+
+Cluster names after --name are the rootlet-* contexts of your kubeconfig and the clusters with joined hosts: a TAB
+asks no engine.`,
+    )
+    .action((shell: string, _options: unknown, command: Command) =>
+      run(async () => {
+        const { completionCommand } = await import('./completion.js');
+        return completionCommand(shell, command.parent!);
+      }),
+    );
+
+  // What the completion scripts call for cluster names; not for people.
+  root
+    .command('__complete-names', { hidden: true })
+    .description('print the names of the clusters this host knows of, one a line, without asking an engine')
+    .action(() =>
+      run(async () => {
+        const { clusterNamesCommand } = await import('./completion.js');
+        return clusterNamesCommand();
+      }),
+    );
 
   return root;
 }
