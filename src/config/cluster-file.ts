@@ -104,7 +104,10 @@ export const ClusterName = z
 
 export const NodeImage = z
   .string({ error: 'must be an image reference such as localhost/rootlet-node:v1.33.1' })
-  .regex(/^[A-Za-z0-9][^\s]*$/, { error: (issue) => `${JSON.stringify(issue.input)} is not an image reference` })
+  // The characters of [registry[:port]/]name[:tag][@digest]: no shell or option character gets near an engine.
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,511}$/, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not an image reference: only letters, digits and . _ - / : @, as in localhost/rootlet-node:v1.33.1`,
+  })
   .describe('The node image (kindest/node plus what rootlet adds); the default one when not given.');
 
 export const Workers = z

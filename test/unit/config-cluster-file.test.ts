@@ -170,7 +170,7 @@ describe('loadClusterFile', () => {
     expect(error.message).toBe(`${path.join(FIXTURES, 'bad-duration.yaml')}:4:7: wait: "5 minutes" is not a duration: write it like 90s, 5m or 1h30m`);
   });
 
-  it('reports every problem, the first in file order, and counts the rest', () => {
+  it('lists every problem in file order, one line each with its hint, and carries them in --json', () => {
     const error = textFailure(
       [
         'apiVersion: rootlet.dev/v1alpha1',
@@ -189,8 +189,24 @@ describe('loadClusterFile', () => {
         '',
       ].join('\n'),
     );
-    expect(error.message).toBe('/srv/cluster.yaml:3:1: nmae: unknown field (and 6 more problems)');
-    expect(error.hint).toMatch(/^did you mean name\? /);
+    expect(error.message).toBe('/srv/cluster.yaml: 7 problems');
+    expect(error.hint).toMatch(/--print-config/);
+    expect(error.details.slice(0, 4)).toEqual([
+      '/srv/cluster.yaml:3:1: nmae: unknown field',
+      '  hint: did you mean name? fields allowed at the top level: apiVersion, kind, name, image, workers, cni, networking, kubernetes, nodes, wait, hosts',
+      '/srv/cluster.yaml:4:10: workers: must be at most 20: more nodes on one host need more than a workstation',
+      '/srv/cluster.yaml:7:24: kubernetes.extraArgs.apiServer[0].name: write the flag name without dashes: "v"',
+    ]);
+    expect(error.details.filter((line) => line.startsWith('/srv/cluster.yaml:'))).toHaveLength(7);
+    const json = error.toJSON();
+    expect(json).toMatchObject({ code: 'cluster-file', exitCode: ExitCode.usage, file: '/srv/cluster.yaml' });
+    expect(json.problems[0]).toEqual({
+      line: 3,
+      col: 1,
+      path: 'nmae',
+      message: 'unknown field',
+      hint: expect.stringMatching(/^did you mean name\?/) as unknown,
+    });
     expect(error.problems.map(({ line, col, path: at, message }) => `${line}:${col} ${at}: ${message}`)).toEqual([
       '3:1 nmae: unknown field',
       '4:10 workers: must be at most 20: more nodes on one host need more than a workstation',
@@ -205,14 +221,14 @@ describe('loadClusterFile', () => {
   it.each([
     ['', '1:1: the file is empty'],
     ['- a\n', '1:1: must be a mapping, not a list'],
-    ['name: dev\n', '1:1: apiVersion: is required (and 1 more problem)'],
-    ['kind: Cluster\nkind: Cluster\n', '2:1: Map keys must be unique'],
+    ['name: dev\n', '1:1: apiVersion: is required'],
+    ['kind: Cluster\nkind: Cluster\n', '2:1: kind: is written twice (first on line 1)'],
     [`${HEADER}name: [dev\n`, '4:1: Flow sequence'],
     [`${HEADER}---\n${HEADER}`, '3:1: Source contains multiple documents'],
   ])('reports a file that is no cluster file: %j', (text, expected) => {
     const error = textFailure(text);
-    expect(error.message).toContain(`/srv/cluster.yaml:${expected}`);
-    expect(error.hint).toBeTruthy();
+    expect([error.message, ...error.details].join('\n')).toContain(`/srv/cluster.yaml:${expected}`);
+    expect(error.problems[0]!.hint).toBeTruthy();
   });
 
   it('points at an empty value by its key', () => {
