@@ -6,7 +6,7 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, stringify, type Document, type Pair, type YAMLMap } from 'yaml';
 import { z } from 'zod';
 import { ExitCode, RootletError, UsageError } from '../errors.js';
-import { parseBoundedYaml } from './bounded-yaml.js';
+import { MAX_PROBLEMS, parseBoundedYaml } from './bounded-yaml.js';
 import { CLUSTER_API_VERSION, CLUSTER_KIND, ClusterFileSchema, parseDuration, type ClusterFile, type ClusterOptions, type CniName } from './cluster-file.js';
 
 export interface ClusterFileProblem {
@@ -18,9 +18,6 @@ export interface ClusterFileProblem {
   hint?: string;
 }
 
-/** Problems shown at most: past a handful the rest are the same mistake again (or an attack). */
-const MAX_PROBLEMS = 50;
-
 /**
  * Every problem of one cluster file. One problem is the message, its hint the hint; several are one line each under a
  * count, each `FILE:LINE:COL: path: message` with its hint on the next line, in file order.
@@ -29,15 +26,16 @@ export class ClusterFileError extends RootletError {
   readonly file: string;
   readonly problems: readonly ClusterFileProblem[];
 
-  constructor(file: string, problems: readonly ClusterFileProblem[]) {
-    const [first, ...rest] = problems;
+  /** `total`: how many there are, when `problems` holds only the first MAX_PROBLEMS. */
+  constructor(file: string, problems: readonly ClusterFileProblem[], total = problems.length) {
+    const [first] = problems;
     if (!first) throw new Error('a ClusterFileError needs a problem');
     const line = (problem: ClusterFileProblem) => `${file}:${problem.line}:${problem.col}: ${problem.path === '' ? '' : `${problem.path}: `}${problem.message}`;
-    if (rest.length === 0) super('cluster-file', line(first), { exitCode: ExitCode.usage, ...(first.hint === undefined ? {} : { hint: first.hint }) });
+    if (total === 1) super('cluster-file', line(first), { exitCode: ExitCode.usage, ...(first.hint === undefined ? {} : { hint: first.hint }) });
     else {
       const shown = problems.slice(0, MAX_PROBLEMS);
-      const unshown = problems.length - shown.length;
-      super('cluster-file', `${file}: ${problems.length} problems`, {
+      const unshown = total - shown.length;
+      super('cluster-file', `${file}: ${total} problems`, {
         exitCode: ExitCode.usage,
         hint: 'fix them all, then check the file with rootlet up --print-config -f FILE (it creates nothing)',
         details: [
@@ -196,7 +194,14 @@ function located(issue: z.core.$ZodIssue): Located[] {
     hint = `write ${formatPath(issue.path)}: ${String(issue.values[0])}`;
   const depth = typeof params.depth === 'number' ? params.depth : 0;
   const alsoAt = isPath(params.alsoAt) ? [...issue.path.slice(0, issue.path.length - depth), ...params.alsoAt] : undefined;
-  return [{ ...plain, at: issue.path, alsoAt, message: missing ? 'is required' : issue.message, hint, missing }];
+  let message = missing ? 'is required' : issue.message;
+  if (issue.code === 'invalid_type' && !missing && !message.includes(', not ') && !message.includes(`"${String(issue.input)}"`)) {
+    // The schema's message says what is wanted; what was written tells a quoted number from a number.
+    message = `${message}, not ${describeValue(issue.input)}`;
+    if ((issue.expected === 'number' || issue.expected === 'int') && typeof issue.input === 'string' && /^\d+$/.test(issue.input.trim()))
+      hint ??= `write the number without quotes: ${issue.input.trim()}`;
+  }
+  return [{ ...plain, at: issue.path, alsoAt, message, hint, missing }];
 }
 
 /**
@@ -261,6 +266,7 @@ export function loadClusterFile(file: string, content: string | Uint8Array, opti
     throw new ClusterFileError(
       file,
       parsed.problems.map(({ at, ...problem }) => ({ ...problem, path: formatPath(at) })),
+      parsed.total,
     );
   const { document, lineCounter, value } = parsed;
   if (document.contents === null) throw new ClusterFileError(file, [{ line: 1, col: 1, path: '', message: 'the file is empty', hint: START_HINT }]);
@@ -275,12 +281,13 @@ export function loadClusterFile(file: string, content: string | Uint8Array, opti
     problems.sort((a, b) => a.offset - b.offset);
     throw new ClusterFileError(
       file,
-      problems.map(({ offset, at, problem }) => ({
+      problems.slice(0, MAX_PROBLEMS).map(({ offset, at, problem }) => ({
         ...lineCounter.linePos(offset),
         path: formatPath(at),
         message: problem.message,
         ...(problem.hint === undefined ? {} : { hint: problem.hint }),
       })),
+      problems.length,
     );
   }
   // Paths in the file are relative to its directory (~/ stays for the reader to expand).

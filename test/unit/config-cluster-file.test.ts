@@ -2,11 +2,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ClusterFileSchema, DEFAULT_WAIT_MS, parseDuration, type ClusterFile } from '../../src/config/cluster-file.js';
 import { ClusterFileError, loadClusterFile, mergeClusterOptions, renderClusterFile } from '../../src/config/load-cluster-file.js';
+import { loadClusterFileFrom } from '../../src/cli/cluster-flags.js';
 import { ExitCode, RootletError } from '../../src/errors.js';
+import { LocalHost } from '../../src/host/local-host.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = path.join(ROOT, 'test/fixtures/cluster-files');
@@ -224,7 +229,7 @@ describe('loadClusterFile', () => {
     ['name: dev\n', '1:1: apiVersion: is required'],
     ['kind: Cluster\nkind: Cluster\n', '2:1: kind: is written twice (first on line 1)'],
     [`${HEADER}name: [dev\n`, '4:1: Flow sequence'],
-    [`${HEADER}---\n${HEADER}`, '3:1: Source contains multiple documents'],
+    [`${HEADER}---\n${HEADER}`, '3:1: a second YAML document (after ---)'],
   ])('reports a file that is no cluster file: %j', (text, expected) => {
     const error = textFailure(text);
     expect([error.message, ...error.details].join('\n')).toContain(`/srv/cluster.yaml:${expected}`);
@@ -232,7 +237,9 @@ describe('loadClusterFile', () => {
   });
 
   it('points at an empty value by its key', () => {
-    expect(textFailure(`${HEADER}image:\n`).message).toBe('/srv/cluster.yaml:3:1: image: must be an image reference such as localhost/rootlet-node:v1.33.1');
+    expect(textFailure(`${HEADER}image:\n`).message).toBe(
+      '/srv/cluster.yaml:3:1: image: must be an image reference such as localhost/rootlet-node:v1.33.1, not empty',
+    );
   });
 
   it.each([
@@ -291,6 +298,70 @@ describe('loadClusterFile', () => {
   it('lets a controller-manager node mask replace the /24 per node', () => {
     const text = `${HEADER}workers: 3\nnetworking: {podSubnet: 10.244.0.0/23}\nkubernetes: {extraArgs: {controllerManager: [{name: node-cidr-mask-size, value: "26"}]}}\n`;
     expect(loadClusterFile('/c.yaml', text).networking.podSubnet).toBe('10.244.0.0/23');
+  });
+  it('leaves ports below 1024 to the host: the file cannot know its ip_unprivileged_port_start, doctor checks it', () => {
+    const file = loadClusterFile('/c.yaml', `${HEADER}hosts: [{address: n2, extraPortMappings: [{containerPort: 30080, hostPort: 80}]}]\n`);
+    expect(file.hosts[0]!.extraPortMappings[0]).toEqual({ containerPort: 30080, hostPort: 80, protocol: 'tcp' });
+  });
+
+  it('reports a typo of a required field once, as the typo, wherever it is', () => {
+    for (const [body, expected] of [
+      ['hosts: [{adress: n2}]', 'hosts[0].adress: unknown field'],
+      ['kubernetes: {kubeadmConfigPatches: [{kind: KubeletConfiguration, pach: {}}]}', 'kubernetes.kubeadmConfigPatches[0].pach: unknown field'],
+      ['kubernetes: {extraArgs: {kubelet: [{name: v, valeu: "2"}]}}', 'kubernetes.extraArgs.kubelet[0].valeu: unknown field'],
+      ['apiVersoin: rootlet.dev/v1alpha1\nkind: Cluster', 'apiVersoin: unknown field'],
+    ] as const) {
+      const error = textFailure(body.startsWith('apiVersoin') ? `${body}\n` : `${HEADER}${body}\n`);
+      expect(error.problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([expected]);
+      expect(error.hint).toMatch(/^did you mean (address|patch|value|apiVersion)\? /);
+    }
+  });
+});
+
+describe('loadClusterFileFrom (-f FILE, -f -, ./rootlet.yaml)', () => {
+  let dir: string;
+  const notes: string[] = [];
+  const from = (file: string | undefined, stdin?: string) =>
+    loadClusterFileFrom(new LocalHost(), file, {
+      cwd: dir,
+      note: (line) => notes.push(line),
+      ...(stdin === undefined ? {} : { stdin: Readable.from([Buffer.from(stdin)]) }),
+    });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'rootlet-cluster-file-'));
+    notes.length = 0;
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('reads nothing without -f when the directory has no rootlet.yaml', async () => {
+    expect(await from(undefined)).toBeUndefined();
+    expect(notes).toEqual([]);
+  });
+
+  it('reads ./rootlet.yaml without -f, and says so', async () => {
+    await writeFile(path.join(dir, 'rootlet.yaml'), `${HEADER}name: found\ncni: {manifest: cni.yml}\n`);
+    const file = await from(undefined);
+    expect(file).toMatchObject({ name: 'found', cni: { manifest: path.join(dir, 'cni.yml') } });
+    expect(notes).toEqual(['using ./rootlet.yaml']);
+  });
+
+  it('reads standard input for -f -, its relative paths from the working directory', async () => {
+    const file = await from('-', `${HEADER}hosts: [{address: n2, identity: keys/n2}]\n`);
+    expect(file?.hosts[0]?.identity).toBe(path.join(dir, 'keys/n2'));
+    const error = await from('-', `${HEADER}workers: many\n`).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ exitCode: ExitCode.usage, message: '<stdin>:3:10: workers: must be a whole number of local workers, not "many"' });
+  });
+
+  it('takes -f relative to the working directory, and names a file it cannot read', async () => {
+    await writeFile(path.join(dir, 'lab.yaml'), `${HEADER}name: lab\n`);
+    expect((await from('lab.yaml'))?.name).toBe('lab');
+    await expect(from('missing.yaml')).rejects.toMatchObject({
+      exitCode: ExitCode.usage,
+      message: 'cannot read the cluster file missing.yaml: no such file',
+      hint: expect.stringContaining('- for standard input') as unknown,
+    });
+    await expect(from('.')).rejects.toThrow('cannot read the cluster file .: it is a directory, not a file');
   });
 });
 
