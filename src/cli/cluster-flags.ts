@@ -90,7 +90,8 @@ export async function loadClusterFileFrom(host: Host, file: string | undefined, 
     return loadClusterFile(name, content, { baseDir: cwd });
   }
   const absolute = path.resolve(cwd, file ?? DEFAULT_CLUSTER_FILE);
-  const given = file ?? `./${DEFAULT_CLUSTER_FILE}`;
+  // Errors name the file as it was given, as compilers do: FILE:LINE:COL opens in an editor from the same directory.
+  const given = file ?? DEFAULT_CLUSTER_FILE;
   const unreadable = (why: string) =>
     new RootletError('cluster-file', `cannot read the cluster file ${given}: ${why}`, { exitCode: ExitCode.usage, hint: READ_HINT });
   let bytes: Uint8Array;
@@ -99,12 +100,12 @@ export async function loadClusterFileFrom(host: Host, file: string | undefined, 
     if (info === undefined && file === undefined) return undefined;
     if (info === undefined) throw unreadable('no such file');
     if (info.type !== 'file') throw unreadable(`it is a ${info.type}, not a file`);
-    if (sizeProblem(info.size)) throw tooLarge(absolute, info.size);
+    if (sizeProblem(info.size)) throw tooLarge(given, info.size);
     if (file === undefined) (source.note ?? ((line) => process.stderr.write(`${line}\n`)))(`using ./${DEFAULT_CLUSTER_FILE}`);
     bytes = await host.readBytes(absolute);
   } catch (error) {
     if (error instanceof RootletError) throw error;
     throw unreadable(error instanceof HostFileError ? error.message.replace(`${absolute}: `, '') : String(error));
   }
-  return loadClusterFile(absolute, bytes);
+  return loadClusterFile(given, bytes, { baseDir: path.dirname(absolute) });
 }
