@@ -94,7 +94,7 @@ export function renderJoin(result: JoinResult, paint: ReturnType<typeof colorFor
 export async function joinCommand(raw: unknown, args: string[]): Promise<number> {
   const options = parseOptions(Options, raw);
   const local = new LocalHost();
-  const file = options.file === undefined ? undefined : await loadClusterFileFrom(local, options.file);
+  const file = await loadClusterFileFrom(local, options.file);
   const cluster = options.name ?? file?.name ?? DEFAULT_CLUSTER_NAME;
   const targets = await joinTargets(local, { args, entries: file?.hosts ?? [], identity: options.identity, sshConfig: options.sshConfig });
   if (targets.length === 0)

@@ -75,7 +75,7 @@ Exit status: 0 nothing failed, 2 usage error, 3 a check failed, 5 a host could n
     root
       .command('up')
       .description('create a rootless Kubernetes cluster on this host, or complete an existing one')
-      .option('-f, --file <path>', 'cluster file (YAML, apiVersion rootlet.dev/v1alpha1); flags override it')
+      .option('-f, --file <path>', 'cluster file (YAML, apiVersion rootlet.dev/v1alpha1), - for stdin (default: ./rootlet.yaml if any); flags override it')
       .option('--name <name>', 'cluster name (default: rootlet)')
       .option('--workers <n>', 'local worker nodes (default: 0)')
       .addOption(new Option('--cni <name>', 'pod network (default: flannel)').choices(['flannel', 'antrea', 'none']))
@@ -141,7 +141,10 @@ Exit status: 0 ready, 1 failed (everything created is removed unless --retain), 
       .command('join')
       .argument('[hosts...]', 'hosts to join as workers: [user@]host[:port] or a Host alias of ~/.ssh/config (default: the cluster file’s hosts)')
       .description('join other hosts to the cluster over SSH: check them, create a node in each user’s rootless engine, kubeadm join')
-      .option('-f, --file <path>', 'cluster file: its name and hosts (each with its address, user, port, identity)')
+      .option(
+        '-f, --file <path>',
+        'cluster file: its name and hosts (each with its address, user, port, identity); - for stdin (default: ./rootlet.yaml if any)',
+      )
       .option('--name <name>', 'cluster name (default: rootlet, or the cluster file’s)')
       .option('--identity <file>', 'SSH private key (repeatable; default: ssh-agent, ~/.ssh/config, then ~/.ssh/id_*)', collect, [])
       .option('--ssh-config <file>', 'read Host aliases from this file instead of ~/.ssh/config')

@@ -55,7 +55,7 @@ function summary(result: UpResult): string {
 export async function upCommand(raw: unknown): Promise<number> {
   const options = parseOptions(Options, raw);
   const host = new LocalHost();
-  const file = options.file === undefined ? undefined : await loadClusterFileFrom(host, options.file);
+  const file = await loadClusterFileFrom(host, options.file);
   const cluster = mergeClusterOptions(file, options);
   if (options.printConfig) {
     process.stdout.write(renderClusterFile(cluster));

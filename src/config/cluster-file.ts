@@ -104,7 +104,10 @@ export const ClusterName = z
 
 export const NodeImage = z
   .string({ error: 'must be an image reference such as localhost/rootlet-node:v1.33.1' })
-  .regex(/^[A-Za-z0-9][^\s]*$/, { error: (issue) => `${JSON.stringify(issue.input)} is not an image reference` })
+  // The characters of [registry[:port]/]name[:tag][@digest]: no shell or option character gets near an engine.
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,511}$/, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not an image reference: only letters, digits and . _ - / : @, as in localhost/rootlet-node:v1.33.1`,
+  })
   .describe('The node image (kindest/node plus what rootlet adds); the default one when not given.');
 
 export const Workers = z
@@ -205,13 +208,16 @@ const FeatureGates = z
   .describe('Feature gates for every component (API server, controller manager, scheduler, kubelet, kube-proxy).');
 
 const KubeArg = z.strictObject({
-  name: z.string({ error: 'must be a flag name' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
-    error: (issue) =>
-      typeof issue.input === 'string' && issue.input.startsWith('-')
-        ? `write the flag name without dashes: ${JSON.stringify(issue.input.replace(/^-+/, ''))}`
-        : `${JSON.stringify(issue.input)} is not a flag name`,
-  }),
-  value: z.string({ error: (issue) => `must be a string: quote it, as in value: "${String(issue.input)}"` }),
+  name: z
+    .string({ error: 'must be a flag name' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+      error: (issue) =>
+        typeof issue.input === 'string' && issue.input.startsWith('-')
+          ? `write the flag name without dashes: ${JSON.stringify(issue.input.replace(/^-+/, ''))}`
+          : `${JSON.stringify(issue.input)} is not a flag name`,
+    })
+    .describe('The flag name, without dashes.'),
+  value: z.string({ error: (issue) => `must be a string: quote it, as in value: "${String(issue.input)}"` }).describe('Its value, always a string.'),
 });
 
 const KubeArgs = z.array(KubeArg).meta({ id: 'KubeArgs', description: 'Flags as kubeadm v1beta4 lists them: the name without dashes, the value a string.' });
@@ -222,11 +228,13 @@ const ExtraArgs = z
 
 const KubeadmConfigPatch = z
   .strictObject({
-    kind: z.enum(KUBEADM_PATCH_KINDS, {
-      error: (issue) => `${JSON.stringify(issue.input)} is not a kind rootlet renders: use ${KUBEADM_PATCH_KINDS.join(', ')}`,
-    }),
+    kind: z
+      .enum(KUBEADM_PATCH_KINDS, {
+        error: (issue) => `${JSON.stringify(issue.input)} is not a kind rootlet renders: use ${KUBEADM_PATCH_KINDS.join(', ')}`,
+      })
+      .describe('The kind of the documents to patch.'),
     apiVersion: z.string().min(1).optional().describe('Only documents of this apiVersion (kubeadm.k8s.io/v1beta4, kubelet.config.k8s.io/v1beta1, ...).'),
-    patch: z.record(z.string(), z.unknown(), { error: 'must be a mapping: the RFC 7386 merge patch' }),
+    patch: z.record(z.string(), z.unknown(), { error: 'must be a mapping: the RFC 7386 merge patch' }).describe('The merge patch: null removes a field.'),
   })
   .superRefine((patch, ctx) => {
     const refusal = kubeadmPatchRefusal(patch);
@@ -365,16 +373,20 @@ export type HostEntry = z.infer<typeof HostEntry>;
 export const ClusterFileSchema = z
   .strictObject({
     // Missing ones fall through to load-cluster-file's "is required".
-    apiVersion: z.literal(CLUSTER_API_VERSION, {
-      error: (issue) => (issue.input === undefined ? undefined : `${JSON.stringify(issue.input)} is not a version rootlet reads`),
-    }),
-    kind: z.literal(CLUSTER_KIND, { error: (issue) => (issue.input === undefined ? undefined : `${JSON.stringify(issue.input)} is not a kind rootlet reads`) }),
+    apiVersion: z
+      .literal(CLUSTER_API_VERSION, {
+        error: (issue) => (issue.input === undefined ? undefined : `${JSON.stringify(issue.input)} is not a version rootlet reads`),
+      })
+      .describe('The version of the cluster file format.'),
+    kind: z
+      .literal(CLUSTER_KIND, { error: (issue) => (issue.input === undefined ? undefined : `${JSON.stringify(issue.input)} is not a kind rootlet reads`) })
+      .describe('What the file describes.'),
     name: ClusterName.default(DEFAULT_CLUSTER_NAME),
     image: NodeImage.optional(),
     workers: Workers.default(0),
-    cni: Cni.prefault({}),
-    networking: Networking.prefault({}),
-    kubernetes: Kubernetes.prefault({}),
+    cni: Cni.prefault({}).describe('The pod network, and where its manifest comes from.'),
+    networking: Networking.prefault({}).describe("The cluster's subnets, and the addresses and ports it is reached at."),
+    kubernetes: Kubernetes.prefault({}).describe('What rootlet passes on to kubeadm and the Kubernetes components.'),
     nodes: Nodes.prefault({}),
     wait: Duration.default(DEFAULT_WAIT).describe('How long `rootlet up` waits for every node and the CNI to be ready.'),
     hosts: z

@@ -3,9 +3,10 @@
  * reported as `FILE:LINE:COL: path.to.field: message`; and the merge of the file with `rootlet up`'s flags.
  */
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, stringify, type Document, type Pair, type YAMLMap } from 'yaml';
 import { z } from 'zod';
 import { ExitCode, RootletError, UsageError } from '../errors.js';
+import { MAX_PROBLEMS, parseBoundedYaml } from './bounded-yaml.js';
 import { CLUSTER_API_VERSION, CLUSTER_KIND, ClusterFileSchema, parseDuration, type ClusterFile, type ClusterOptions, type CniName } from './cluster-file.js';
 
 export interface ClusterFileProblem {
@@ -17,19 +18,39 @@ export interface ClusterFileProblem {
   hint?: string;
 }
 
-/** Every problem of one cluster file; the message is the first (in file order), the count says how many more. */
+/**
+ * Every problem of one cluster file. One problem is the message, its hint the hint; several are one line each under a
+ * count, each `FILE:LINE:COL: path: message` with its hint on the next line, in file order.
+ */
 export class ClusterFileError extends RootletError {
+  readonly file: string;
   readonly problems: readonly ClusterFileProblem[];
 
-  constructor(file: string, problems: readonly ClusterFileProblem[]) {
-    const [first, ...rest] = problems;
+  /** `total`: how many there are, when `problems` holds only the first MAX_PROBLEMS. */
+  constructor(file: string, problems: readonly ClusterFileProblem[], total = problems.length) {
+    const [first] = problems;
     if (!first) throw new Error('a ClusterFileError needs a problem');
-    const more = rest.length === 0 ? '' : ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})`;
-    super('cluster-file', `${file}:${first.line}:${first.col}: ${first.path === '' ? '' : `${first.path}: `}${first.message}${more}`, {
-      exitCode: ExitCode.usage,
-      ...(first.hint === undefined ? {} : { hint: first.hint }),
-    });
-    this.problems = problems;
+    const line = (problem: ClusterFileProblem) => `${file}:${problem.line}:${problem.col}: ${problem.path === '' ? '' : `${problem.path}: `}${problem.message}`;
+    if (total === 1) super('cluster-file', line(first), { exitCode: ExitCode.usage, ...(first.hint === undefined ? {} : { hint: first.hint }) });
+    else {
+      const shown = problems.slice(0, MAX_PROBLEMS);
+      const unshown = total - shown.length;
+      super('cluster-file', `${file}: ${total} problems`, {
+        exitCode: ExitCode.usage,
+        hint: 'fix them all, then check the file with rootlet up --print-config -f FILE (it creates nothing)',
+        details: [
+          ...shown.flatMap((problem) => [line(problem), ...(problem.hint === undefined ? [] : [`  hint: ${problem.hint}`])]),
+          ...(unshown === 0 ? [] : [`... and ${unshown} more`]),
+        ],
+      });
+    }
+    this.file = file;
+    this.problems = problems.slice(0, MAX_PROBLEMS);
+  }
+
+  /** --json: the problems as a list, for editors and scripts. */
+  override toJSON(): ReturnType<RootletError['toJSON']> & { file: string; problems: ClusterFileProblem[] } {
+    return { ...super.toJSON(), file: this.file, problems: [...this.problems] };
   }
 }
 
@@ -124,15 +145,17 @@ function editDistance(a: string, b: string): number {
   return rows[a.length]![b.length]!;
 }
 
-function unknownFieldHint(parent: readonly PropertyKey[], key: string): string | undefined {
+/** The fields allowed beside an unknown one, and the nearest to it when it looks like a typo of one. */
+function unknownField(parent: readonly PropertyKey[], key: string): { hint: string | undefined; near: string | undefined } {
   const allowed = Object.keys(objectAt(parent)?.shape ?? {});
-  if (allowed.length === 0) return undefined;
+  if (allowed.length === 0) return { hint: undefined, near: undefined };
   const near = allowed
     .map((field) => ({ field, distance: field.toLowerCase() === key.toLowerCase() ? 0 : editDistance(field, key) }))
     .filter(({ distance }) => distance <= Math.max(1, Math.floor(key.length / 4)))
-    .sort((a, b) => a.distance - b.distance)[0];
+    .sort((a, b) => a.distance - b.distance)[0]?.field;
   const where = parent.length === 0 ? 'at the top level' : `under ${formatPath(parent)}`;
-  return `${near ? `did you mean ${near.field}? ` : ''}fields allowed ${where}: ${allowed.join(', ')}`;
+  const merge = key === '<<' ? 'YAML merge keys (<<) are not read: write the fields out; ' : '';
+  return { hint: `${merge}${near ? `did you mean ${near}? ` : ''}fields allowed ${where}: ${allowed.join(', ')}`, near };
 }
 
 interface Located {
@@ -143,6 +166,10 @@ interface Located {
   alsoAt: PropertyKey[] | undefined;
   message: string;
   hint: string | undefined;
+  /** A required field that is not there. */
+  missing: boolean;
+  /** For an unknown field: the path of the field it looks like a typo of. */
+  meant: PropertyKey[] | undefined;
 }
 
 function isPath(value: unknown): value is PropertyKey[] {
@@ -150,16 +177,15 @@ function isPath(value: unknown): value is PropertyKey[] {
 }
 
 function located(issue: z.core.$ZodIssue): Located[] {
+  const plain = { atKey: false, alsoAt: undefined, missing: false, meant: undefined };
   if (issue.code === 'unrecognized_keys')
-    return issue.keys.map((key) => ({
-      at: [...issue.path, key],
-      atKey: true,
-      alsoAt: undefined,
-      message: issue.message,
-      hint: unknownFieldHint(issue.path, key),
-    }));
-  if (issue.code === 'invalid_key')
-    return [{ at: issue.path, atKey: true, alsoAt: undefined, message: issue.issues[0]?.message ?? issue.message, hint: undefined }];
+    return issue.keys.map((key) => {
+      const { hint, near } = unknownField(issue.path, key);
+      return { ...plain, at: [...issue.path, key], atKey: true, message: issue.message, hint, meant: near === undefined ? undefined : [...issue.path, near] };
+    });
+  if (issue.code === 'invalid_key') return [{ ...plain, at: issue.path, atKey: true, message: issue.issues[0]?.message ?? issue.message, hint: undefined }];
+  // The schema's own messages describe a wrong value; for no value at all, say so.
+  const missing = (issue.code === 'invalid_type' || issue.code === 'invalid_value') && issue.input === undefined && issue.path.length > 0;
   const params: Record<string, unknown> = issue.code === 'custom' ? (issue.params ?? {}) : {};
   let hint = typeof params.hint === 'string' ? params.hint : undefined;
   const header = issue.path.length === 1 && (issue.path[0] === 'apiVersion' || issue.path[0] === 'kind');
@@ -168,7 +194,37 @@ function located(issue: z.core.$ZodIssue): Located[] {
     hint = `write ${formatPath(issue.path)}: ${String(issue.values[0])}`;
   const depth = typeof params.depth === 'number' ? params.depth : 0;
   const alsoAt = isPath(params.alsoAt) ? [...issue.path.slice(0, issue.path.length - depth), ...params.alsoAt] : undefined;
-  return [{ at: issue.path, atKey: false, alsoAt, message: issue.message, hint }];
+  let message = missing ? 'is required' : issue.message;
+  if (issue.code === 'invalid_type' && !missing && !message.includes(', not ') && !message.includes(`"${String(issue.input)}"`)) {
+    // The schema's message says what is wanted; what was written tells a quoted number from a number.
+    message = `${message}, not ${describeValue(issue.input)}`;
+    if ((issue.expected === 'number' || issue.expected === 'int') && typeof issue.input === 'string' && /^\d+$/.test(issue.input.trim()))
+      hint ??= `write the number without quotes: ${issue.input.trim()}`;
+  }
+  return [{ ...plain, at: issue.path, alsoAt, message, hint, missing }];
+}
+
+/**
+ * The schema's problems, less a required field reported missing when an unknown field beside it is its typo: the
+ * typo (with its "did you mean") is the one problem there.
+ */
+function schemaProblems(issues: readonly z.core.$ZodIssue[]): Located[] {
+  const all = issues.flatMap(located);
+  const meant = new Set(all.flatMap((problem) => (problem.meant ? [problem.meant.join('\0')] : [])));
+  return all.filter((problem) => !(problem.missing && meant.has(problem.at.join('\0'))));
+}
+
+/** Each mapping's pairs by key, built once: finding every unknown key of a large mapping stays linear. */
+const pairsByKey = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  let index = pairsByKey.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items) if (isScalar(pair.key) && !index.has(String(pair.key.value))) index.set(String(pair.key.value), pair);
+    pairsByKey.set(map, index);
+  }
+  return index.get(key);
 }
 
 /** The offset of the deepest node of `at` written in the document, and whether all of `at` is written there. */
@@ -178,7 +234,7 @@ function resolve(document: Document, at: readonly PropertyKey[], atKey: boolean)
   for (const [index, segment] of at.entries()) {
     let key: unknown;
     if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = pairOf(node, String(segment));
       if (!pair) return { offset, complete: false };
       key = pair.key;
       node = pair.value;
@@ -194,35 +250,30 @@ function resolve(document: Document, at: readonly PropertyKey[], atKey: boolean)
   return { offset, complete: true };
 }
 
-const SYNTAX_HINTS: Record<string, string> = {
-  DUPLICATE_KEY: 'keep one of the two',
-  MULTIPLE_DOCS: 'keep one document: a cluster file describes one cluster',
-  TAB_AS_INDENT: 'indent with spaces',
-};
+export interface LoadOptions {
+  /** What relative paths in the file (cni.manifest, hosts[].identity) are relative to; default: the file's directory. */
+  baseDir?: string;
+}
 
 /**
- * The cluster file at `file`, whose content the caller read (through Host): parsed, validated, defaulted, with a
- * relative cni.manifest resolved against the file's directory. Any problem is one ClusterFileError (exit code 2).
+ * The cluster file `file` (a path, or a name such as <stdin> with `baseDir`), whose content the caller read (through
+ * Host): bytes must be UTF-8. Parsed within bounds (bounded-yaml.ts), validated, defaulted, with relative paths
+ * resolved. Any problem is one ClusterFileError (exit code 2) listing every problem found.
  */
-export function loadClusterFile(file: string, text: string): ClusterFile {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  const position = (offset: number) => lineCounter.linePos(offset);
-  if (document.errors.length > 0)
+export function loadClusterFile(file: string, content: string | Uint8Array, options: LoadOptions = {}): ClusterFile {
+  const parsed = parseBoundedYaml(content);
+  if (!parsed.ok)
     throw new ClusterFileError(
       file,
-      document.errors.map((error) => ({
-        ...position(error.pos[0]),
-        path: '',
-        message: error.message.split('\n')[0]!,
-        hint: SYNTAX_HINTS[error.code] ?? 'fix the YAML there',
-      })),
+      parsed.problems.map(({ at, ...problem }) => ({ ...problem, path: formatPath(at) })),
+      parsed.total,
     );
+  const { document, lineCounter, value } = parsed;
   if (document.contents === null) throw new ClusterFileError(file, [{ line: 1, col: 1, path: '', message: 'the file is empty', hint: START_HINT }]);
 
-  const result = ClusterFileSchema.safeParse(document.toJS(), { error: messages, reportInput: true });
+  const result = ClusterFileSchema.safeParse(value, { error: messages, reportInput: true });
   if (!result.success) {
-    const problems = result.error.issues.flatMap(located).map((problem) => {
+    const problems = schemaProblems(result.error.issues).map((problem) => {
       const where = resolve(document, problem.at, problem.atKey);
       const instead = !where.complete && problem.alsoAt ? resolve(document, problem.alsoAt, false) : undefined;
       return instead?.complete ? { offset: instead.offset, at: problem.alsoAt!, problem } : { offset: where.offset, at: problem.at, problem };
@@ -230,16 +281,18 @@ export function loadClusterFile(file: string, text: string): ClusterFile {
     problems.sort((a, b) => a.offset - b.offset);
     throw new ClusterFileError(
       file,
-      problems.map(({ offset, at, problem }) => ({
-        ...position(offset),
+      problems.slice(0, MAX_PROBLEMS).map(({ offset, at, problem }) => ({
+        ...lineCounter.linePos(offset),
         path: formatPath(at),
         message: problem.message,
         ...(problem.hint === undefined ? {} : { hint: problem.hint }),
       })),
+      problems.length,
     );
   }
   // Paths in the file are relative to its directory (~/ stays for the reader to expand).
-  const fromFile = (relative: string) => (path.isAbsolute(relative) || relative.startsWith('~/') ? relative : path.join(path.dirname(file), relative));
+  const baseDir = options.baseDir ?? path.dirname(file);
+  const fromFile = (relative: string) => (path.isAbsolute(relative) || relative.startsWith('~/') ? relative : path.join(baseDir, relative));
   const manifest = result.data.cni.manifest;
   return {
     ...result.data,
@@ -317,7 +370,7 @@ export function mergeClusterOptions(file: ClusterFile | undefined, flags: Cluste
 
   const result = ClusterFileSchema.safeParse(merged, { error: messages, reportInput: true });
   if (!result.success) {
-    const problem = located(result.error.issues[0]!)[0]!;
+    const problem = schemaProblems(result.error.issues)[0]!;
     const flag = given.get(problem.at.join('.')) ?? (problem.alsoAt && given.get(problem.alsoAt.join('.')));
     throw new UsageError(`${flag ?? formatPath(problem.at)}: ${problem.message}`, problem.hint);
   }

@@ -23,6 +23,8 @@ export interface FileInfo {
   mode: number;
   uid: number;
   gid: number;
+  /** Bytes, of a regular file: a reader can refuse one too large before reading it. */
+  size: number;
 }
 
 export interface WriteFileOptions {

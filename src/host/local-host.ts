@@ -93,7 +93,7 @@ export class LocalHost implements Host {
   async stat(file: string): Promise<FileInfo | undefined> {
     try {
       const info = await stat(this.commandPath(file));
-      return { type: typeOf(info), mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
+      return { type: typeOf(info), mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, size: info.size };
     } catch (error) {
       if (problemOf(error) === 'missing' || problemOf(error) === 'not-a-directory') return undefined;
       throw new HostFileError(file, problemOf(error), messageOf(error));

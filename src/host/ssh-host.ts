@@ -246,18 +246,18 @@ export class SshHost implements Host {
   }
 
   async stat(file: string): Promise<FileInfo | undefined> {
-    const result = await this.#exec([...C_LOCALE, 'stat', '-L', '-c', '%f %u %g', '--', this.commandPath(file)]);
+    const result = await this.#exec([...C_LOCALE, 'stat', '-L', '-c', '%f %u %g %s', '--', this.commandPath(file)]);
     if (result.code !== 0) {
       const error = fileError(file, result.stderr);
       if (error.problem === 'missing' || error.problem === 'not-a-directory') return undefined;
       throw error;
     }
-    const [rawMode = '', uid = '', gid = ''] = result.stdout.toString('utf8').trim().split(' ');
+    const [rawMode = '', uid = '', gid = '', size = ''] = result.stdout.toString('utf8').trim().split(' ');
     const mode = Number.parseInt(rawMode, 16);
-    if (!/^[0-9a-f]+$/.test(rawMode) || !/^\d+$/.test(uid) || !/^\d+$/.test(gid)) {
+    if (!/^[0-9a-f]+$/.test(rawMode) || ![uid, gid, size].every((field) => /^\d+$/.test(field))) {
       throw new HostFileError(file, 'other', `unexpected stat output: ${result.stdout.toString('utf8').trim()}`);
     }
-    return { type: fileTypeOf(mode), mode: mode & 0o7777, uid: Number(uid), gid: Number(gid) };
+    return { type: fileTypeOf(mode), mode: mode & 0o7777, uid: Number(uid), gid: Number(gid), size: Number(size) };
   }
 
   async writeFile(file: string, content: string | Uint8Array, { mode, followSymlink = false }: WriteFileOptions): Promise<void> {

@@ -2,11 +2,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ClusterFileSchema, DEFAULT_WAIT_MS, parseDuration, type ClusterFile } from '../../src/config/cluster-file.js';
 import { ClusterFileError, loadClusterFile, mergeClusterOptions, renderClusterFile } from '../../src/config/load-cluster-file.js';
+import { loadClusterFileFrom } from '../../src/cli/cluster-flags.js';
 import { ExitCode, RootletError } from '../../src/errors.js';
+import { LocalHost } from '../../src/host/local-host.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = path.join(ROOT, 'test/fixtures/cluster-files');
@@ -170,7 +175,7 @@ describe('loadClusterFile', () => {
     expect(error.message).toBe(`${path.join(FIXTURES, 'bad-duration.yaml')}:4:7: wait: "5 minutes" is not a duration: write it like 90s, 5m or 1h30m`);
   });
 
-  it('reports every problem, the first in file order, and counts the rest', () => {
+  it('lists every problem in file order, one line each with its hint, and carries them in --json', () => {
     const error = textFailure(
       [
         'apiVersion: rootlet.dev/v1alpha1',
@@ -189,8 +194,24 @@ describe('loadClusterFile', () => {
         '',
       ].join('\n'),
     );
-    expect(error.message).toBe('/srv/cluster.yaml:3:1: nmae: unknown field (and 6 more problems)');
-    expect(error.hint).toMatch(/^did you mean name\? /);
+    expect(error.message).toBe('/srv/cluster.yaml: 7 problems');
+    expect(error.hint).toMatch(/--print-config/);
+    expect(error.details.slice(0, 4)).toEqual([
+      '/srv/cluster.yaml:3:1: nmae: unknown field',
+      '  hint: did you mean name? fields allowed at the top level: apiVersion, kind, name, image, workers, cni, networking, kubernetes, nodes, wait, hosts',
+      '/srv/cluster.yaml:4:10: workers: must be at most 20: more nodes on one host need more than a workstation',
+      '/srv/cluster.yaml:7:24: kubernetes.extraArgs.apiServer[0].name: write the flag name without dashes: "v"',
+    ]);
+    expect(error.details.filter((line) => line.startsWith('/srv/cluster.yaml:'))).toHaveLength(7);
+    const json = error.toJSON();
+    expect(json).toMatchObject({ code: 'cluster-file', exitCode: ExitCode.usage, file: '/srv/cluster.yaml' });
+    expect(json.problems[0]).toEqual({
+      line: 3,
+      col: 1,
+      path: 'nmae',
+      message: 'unknown field',
+      hint: expect.stringMatching(/^did you mean name\?/) as unknown,
+    });
     expect(error.problems.map(({ line, col, path: at, message }) => `${line}:${col} ${at}: ${message}`)).toEqual([
       '3:1 nmae: unknown field',
       '4:10 workers: must be at most 20: more nodes on one host need more than a workstation',
@@ -205,18 +226,20 @@ describe('loadClusterFile', () => {
   it.each([
     ['', '1:1: the file is empty'],
     ['- a\n', '1:1: must be a mapping, not a list'],
-    ['name: dev\n', '1:1: apiVersion: is required (and 1 more problem)'],
-    ['kind: Cluster\nkind: Cluster\n', '2:1: Map keys must be unique'],
+    ['name: dev\n', '1:1: apiVersion: is required'],
+    ['kind: Cluster\nkind: Cluster\n', '2:1: kind: is written twice (first on line 1)'],
     [`${HEADER}name: [dev\n`, '4:1: Flow sequence'],
-    [`${HEADER}---\n${HEADER}`, '3:1: Source contains multiple documents'],
+    [`${HEADER}---\n${HEADER}`, '3:1: a second YAML document (after ---)'],
   ])('reports a file that is no cluster file: %j', (text, expected) => {
     const error = textFailure(text);
-    expect(error.message).toContain(`/srv/cluster.yaml:${expected}`);
-    expect(error.hint).toBeTruthy();
+    expect([error.message, ...error.details].join('\n')).toContain(`/srv/cluster.yaml:${expected}`);
+    expect(error.problems[0]!.hint).toBeTruthy();
   });
 
   it('points at an empty value by its key', () => {
-    expect(textFailure(`${HEADER}image:\n`).message).toBe('/srv/cluster.yaml:3:1: image: must be an image reference such as localhost/rootlet-node:v1.33.1');
+    expect(textFailure(`${HEADER}image:\n`).message).toBe(
+      '/srv/cluster.yaml:3:1: image: must be an image reference such as localhost/rootlet-node:v1.33.1, not empty',
+    );
   });
 
   it.each([
@@ -275,6 +298,70 @@ describe('loadClusterFile', () => {
   it('lets a controller-manager node mask replace the /24 per node', () => {
     const text = `${HEADER}workers: 3\nnetworking: {podSubnet: 10.244.0.0/23}\nkubernetes: {extraArgs: {controllerManager: [{name: node-cidr-mask-size, value: "26"}]}}\n`;
     expect(loadClusterFile('/c.yaml', text).networking.podSubnet).toBe('10.244.0.0/23');
+  });
+  it('leaves ports below 1024 to the host: the file cannot know its ip_unprivileged_port_start, doctor checks it', () => {
+    const file = loadClusterFile('/c.yaml', `${HEADER}hosts: [{address: n2, extraPortMappings: [{containerPort: 30080, hostPort: 80}]}]\n`);
+    expect(file.hosts[0]!.extraPortMappings[0]).toEqual({ containerPort: 30080, hostPort: 80, protocol: 'tcp' });
+  });
+
+  it('reports a typo of a required field once, as the typo, wherever it is', () => {
+    for (const [body, expected] of [
+      ['hosts: [{adress: n2}]', 'hosts[0].adress: unknown field'],
+      ['kubernetes: {kubeadmConfigPatches: [{kind: KubeletConfiguration, pach: {}}]}', 'kubernetes.kubeadmConfigPatches[0].pach: unknown field'],
+      ['kubernetes: {extraArgs: {kubelet: [{name: v, valeu: "2"}]}}', 'kubernetes.extraArgs.kubelet[0].valeu: unknown field'],
+      ['apiVersoin: rootlet.dev/v1alpha1\nkind: Cluster', 'apiVersoin: unknown field'],
+    ] as const) {
+      const error = textFailure(body.startsWith('apiVersoin') ? `${body}\n` : `${HEADER}${body}\n`);
+      expect(error.problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([expected]);
+      expect(error.hint).toMatch(/^did you mean (address|patch|value|apiVersion)\? /);
+    }
+  });
+});
+
+describe('loadClusterFileFrom (-f FILE, -f -, ./rootlet.yaml)', () => {
+  let dir: string;
+  const notes: string[] = [];
+  const from = (file: string | undefined, stdin?: string) =>
+    loadClusterFileFrom(new LocalHost(), file, {
+      cwd: dir,
+      note: (line) => notes.push(line),
+      ...(stdin === undefined ? {} : { stdin: Readable.from([Buffer.from(stdin)]) }),
+    });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'rootlet-cluster-file-'));
+    notes.length = 0;
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('reads nothing without -f when the directory has no rootlet.yaml', async () => {
+    expect(await from(undefined)).toBeUndefined();
+    expect(notes).toEqual([]);
+  });
+
+  it('reads ./rootlet.yaml without -f, and says so', async () => {
+    await writeFile(path.join(dir, 'rootlet.yaml'), `${HEADER}name: found\ncni: {manifest: cni.yml}\n`);
+    const file = await from(undefined);
+    expect(file).toMatchObject({ name: 'found', cni: { manifest: path.join(dir, 'cni.yml') } });
+    expect(notes).toEqual(['using ./rootlet.yaml']);
+  });
+
+  it('reads standard input for -f -, its relative paths from the working directory', async () => {
+    const file = await from('-', `${HEADER}hosts: [{address: n2, identity: keys/n2}]\n`);
+    expect(file?.hosts[0]?.identity).toBe(path.join(dir, 'keys/n2'));
+    const error = await from('-', `${HEADER}workers: many\n`).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ exitCode: ExitCode.usage, message: '<stdin>:3:10: workers: must be a whole number of local workers, not "many"' });
+  });
+
+  it('takes -f relative to the working directory, and names a file it cannot read', async () => {
+    await writeFile(path.join(dir, 'lab.yaml'), `${HEADER}name: lab\n`);
+    expect((await from('lab.yaml'))?.name).toBe('lab');
+    await expect(from('missing.yaml')).rejects.toMatchObject({
+      exitCode: ExitCode.usage,
+      message: 'cannot read the cluster file missing.yaml: no such file',
+      hint: expect.stringContaining('- for standard input') as unknown,
+    });
+    await expect(from('.')).rejects.toThrow('cannot read the cluster file .: it is a directory, not a file');
   });
 });
 
