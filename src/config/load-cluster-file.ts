@@ -7,6 +7,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Doc
 import { z } from 'zod';
 import { ExitCode, RootletError, UsageError } from '../errors.js';
 import { CLUSTER_API_VERSION, CLUSTER_KIND, ClusterFileSchema, parseDuration, type ClusterFile, type ClusterOptions, type CniName } from './cluster-file.js';
+import { resolveMountPaths } from './cluster-file.js';
 
 export interface ClusterFileProblem {
   line: number;
@@ -245,6 +246,7 @@ export function loadClusterFile(file: string, text: string): ClusterFile {
     ...result.data,
     cni: manifest === undefined ? result.data.cni : { ...result.data.cni, manifest: fromFile(manifest) },
     hosts: result.data.hosts.map((entry) => (entry.identity === undefined ? entry : { ...entry, identity: fromFile(entry.identity) })),
+    nodes: resolveMountPaths(result.data.nodes, file),
   };
 }
 
