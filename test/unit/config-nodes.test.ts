@@ -1,7 +1,12 @@
-/** The cluster file's nodes.extraPortMappings and nodes.extraMounts: reading, refusing, printing. */
+/** The cluster file's nodes.extraPortMappings and nodes.extraMounts: reading, refusing, printing, and `up` refusing a missing hostPath. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { upCluster } from '../../src/cluster/up.js';
 import { ClusterFileError, loadClusterFile, mergeClusterOptions, renderClusterFile } from '../../src/config/load-cluster-file.js';
+import { ExitCode, RootletError } from '../../src/errors.js';
+import { LocalHost } from '../../src/host/local-host.js';
 
 const HEADER = 'apiVersion: rootlet.dev/v1alpha1\nkind: Cluster\n';
 
@@ -162,5 +167,37 @@ describe('up --print-config with nodes', () => {
     const text = renderClusterFile(options);
     expect(text).toContain(`hostPath: ${path.resolve('conf/data')}`);
     expect(mergeClusterOptions(loadClusterFile('/elsewhere/printed.yaml', text), {})).toEqual(options);
+  });
+});
+
+describe('rootlet up with extra mounts', () => {
+  it('refuses a hostPath that does not exist before it touches an engine (exit 2, naming the path)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rootlet-mounts-'));
+    try {
+      const cluster = mergeClusterOptions(
+        loadClusterFile(path.join(dir, 'cluster.yaml'), `${HEADER}nodes: {extraMounts: [{hostPath: missing, containerPath: /data}]}\n`),
+        {},
+      );
+      const attempt = upCluster({
+        host: new LocalHost(),
+        cluster,
+        // A socket that does not exist: reaching for the engine would be a different error.
+        engine: { socket: path.join(dir, 'no-engine.sock'), kind: undefined, allowRootful: false },
+        skipDoctor: true,
+        retain: false,
+        switchContext: false,
+        progress: 'silent',
+        signal: new AbortController().signal,
+        env: {},
+      });
+      await expect(attempt).rejects.toBeInstanceOf(RootletError);
+      await expect(attempt).rejects.toMatchObject({
+        code: 'mount-source-missing',
+        exitCode: ExitCode.usage,
+        message: `nodes.extraMounts[0].hostPath ${path.join(dir, 'missing')} does not exist`,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
