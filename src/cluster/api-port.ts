@@ -18,10 +18,15 @@ async function bindable(address: string, port: number): Promise<boolean> {
 /**
  * The host port the API server is published on: the one asked for (refused when taken), else 6443 or the next free
  * one. Ports other rootlet clusters recorded on their nodes count as taken even while those nodes are stopped, so
- * two clusters of one user never collide after a restart.
+ * two clusters of one user never collide after a restart; so do the ports the cluster publishes besides (`reserved`).
  */
-export async function pickApiServerPort(address: string, requested: number | undefined, otherClusters: readonly NodeState[]): Promise<number> {
-  const recorded = new Set(otherClusters.flatMap((node) => node.ports.map((port) => port.hostPort)));
+export async function pickApiServerPort(
+  address: string,
+  requested: number | undefined,
+  otherClusters: readonly NodeState[],
+  reserved: readonly number[] = [],
+): Promise<number> {
+  const recorded = new Set([...otherClusters.flatMap((node) => node.ports.map((port) => port.hostPort)), ...reserved]);
   if (requested !== undefined) {
     const owner = otherClusters.find((node) => node.ports.some((port) => port.hostPort === requested));
     if (owner || !(await bindable(address, requested)))

@@ -3,6 +3,7 @@
  * registers the undo of what it creates; on failure the transcript is saved, then everything this run created is
  * removed unless --retain.
  */
+import path from 'node:path';
 import { Listr, type ListrTask } from 'listr2';
 import { ExitCode, interrupted, RootletError } from '../errors.js';
 import type { ClusterOptions } from '../config/cluster-file.js';
@@ -13,7 +14,7 @@ import { engineUnreachable } from '../engine/errors.js';
 import { launchNodes } from '../engine/launch.js';
 import { defaultNodeImage, defaultNodeImageRecipe, ensureImage } from '../engine/node-image.js';
 import { chooseSubnet } from '../engine/subnet.js';
-import { LABELS, type NodeSpec, type NodeState, type PortMapping } from '../engine/types.js';
+import { LABELS, type Mount, type NodeSpec, type NodeState, type PortMapping } from '../engine/types.js';
 import { waitForNode } from '../engine/wait-node.js';
 import type { Host } from '../host/host.js';
 import { newBootstrapToken } from '../kube/bootstrap-token.js';
@@ -53,6 +54,9 @@ import { engineOptions, requireRootless, type EngineChoice } from './engine-choi
 import { hardNofile } from './host-limits.js';
 import { saveLog } from './logs.js';
 import { commandEcho, listrOptions, type ProgressStyle } from './progress.js';
+
+/** Checks of the cluster's own ports, which `rootlet doctor` alone does not know: their remedies go in up's error. */
+const CLUSTER_PORT_CHECKS = ['sysctl.network', 'ports.free'];
 
 /** How long a node may take to boot systemd. */
 const BOOT_TIMEOUT_MS = 120_000;
@@ -168,23 +172,64 @@ interface Placement {
   nofile: number | undefined;
 }
 
+/** The cluster file's nodes.extraPortMappings as the control plane publishes them: on the API server's address unless given. */
+function extraPorts(cluster: ClusterOptions): PortMapping[] {
+  return cluster.nodes.extraPortMappings.map((mapping) => ({
+    hostAddress: mapping.listenAddress ?? cluster.networking.apiServerAddress,
+    hostPort: mapping.hostPort ?? mapping.containerPort,
+    containerPort: mapping.containerPort,
+    protocol: mapping.protocol,
+  }));
+}
+
 /**
  * The control plane's published ports: the API server on its address (the same port inside the node, so the address it
  * advertises works from the host too); for nodes on other hosts also the API server, kubelet and VXLAN ports on the
- * advertise address. Never 0.0.0.0, never etcd.
+ * advertise address; then the cluster file's extra ones. Never 0.0.0.0 unless the file says so, never etcd.
  */
 function controlPlanePorts(cluster: ClusterOptions, apiPort: number, advertise: string | undefined): PortMapping[] {
   const { apiServerAddress, kubeletPort, vxlanPort } = cluster.networking;
   const same = (hostAddress: string, port: number, protocol: 'tcp' | 'udp'): PortMapping => ({ hostAddress, hostPort: port, containerPort: port, protocol });
-  if (advertise === undefined || advertise === apiServerAddress) {
-    const api = [same(apiServerAddress, apiPort, 'tcp')];
-    return advertise === undefined ? api : [...api, same(advertise, kubeletPort, 'tcp'), same(advertise, vxlanPort, 'udp')];
+  const api = [same(apiServerAddress, apiPort, 'tcp')];
+  if (advertise === undefined) return [...api, ...extraPorts(cluster)];
+  const remote = [same(advertise, kubeletPort, 'tcp'), same(advertise, vxlanPort, 'udp')];
+  return [...api, ...(advertise === apiServerAddress ? [] : [same(advertise, apiPort, 'tcp')]), ...remote, ...extraPorts(cluster)];
+}
+
+/** The cluster file's nodes.extraMounts, on every node of this host. */
+function extraMounts(cluster: ClusterOptions): Mount[] {
+  return cluster.nodes.extraMounts.map((mount) => ({
+    source: mount.hostPath,
+    target: mount.containerPath,
+    readOnly: mount.readOnly,
+    ...(mount.propagation === 'hostToContainer' ? { propagation: 'rslave' as const } : {}),
+  }));
+}
+
+/** Every extra mount's hostPath exists on the host: an engine would refuse a missing one (Podman) or create it (Docker). */
+async function checkMountSources(host: Host, cluster: ClusterOptions): Promise<void> {
+  for (const [index, mount] of cluster.nodes.extraMounts.entries()) {
+    const where = `nodes.extraMounts[${index}].hostPath ${mount.hostPath}`;
+    if (!path.isAbsolute(mount.hostPath))
+      throw new RootletError('mount-source-relative', `${where} is not an absolute path`, { exitCode: ExitCode.usage, hint: 'give the full path' });
+    const found = await host.stat(mount.hostPath).catch((error: unknown) => {
+      // The engine runs as this user: what the user cannot reach, the node cannot either.
+      throw new RootletError('mount-source-unreadable', `${where} cannot be reached: ${error instanceof Error ? error.message : String(error)}`, {
+        exitCode: ExitCode.usage,
+        hint: 'give a path this user can read',
+      });
+    });
+    if (found !== undefined) continue;
+    throw new RootletError('mount-source-missing', `${where} does not exist`, {
+      exitCode: ExitCode.usage,
+      hint: "create it first, or correct the path in the cluster file (a relative one is relative to the file's directory)",
+    });
   }
-  return [same(apiServerAddress, apiPort, 'tcp'), same(advertise, apiPort, 'tcp'), same(advertise, kubeletPort, 'tcp'), same(advertise, vxlanPort, 'udp')];
 }
 
 function nodeSpec(cluster: ClusterOptions, name: string, role: NodeSpec['role'], ports: PortMapping[], placement: Placement): NodeSpec {
   const { address, hosts, libModules, nofile } = placement;
+  const mounts = extraMounts(cluster);
   return {
     name,
     role,
@@ -192,6 +237,7 @@ function nodeSpec(cluster: ClusterOptions, name: string, role: NodeSpec['role'],
     address,
     hosts,
     ports: role === 'control-plane' ? ports : [],
+    ...(mounts.length === 0 ? {} : { mounts }),
     libModules,
     ...(nofile === undefined ? {} : { nofileLimit: nofile }),
   };
@@ -205,6 +251,7 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
   const step = (engine: Engine): StepContext => ({ shell: engine, transcript, signal });
   const controlPlane = controlPlaneName(cluster.name);
   const workers = workerNames(cluster.name, cluster.workers);
+  await checkMountSources(host, cluster);
 
   // Engine first: doctor reuses the probe, and a re-run must know which ports are already the cluster's own.
   const connection = await probeEngine(host, engineOptions(request.engine, request.env));
@@ -228,12 +275,15 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
         ctx.existing = all.filter((node) => node.cluster === cluster.name);
         const others = all.filter((node) => node.cluster !== cluster.name);
         const existingControlPlane = ctx.existing.find((node) => node.role === 'control-plane');
-        const ownPort = existingControlPlane?.ports.find(
-          (port) => port.protocol === 'tcp' && port.hostAddress === cluster.networking.apiServerAddress,
-        )?.hostPort;
+        // The cluster file's extra ports are neither the API server's nor the VXLAN port.
+        const extra = extraPorts(cluster);
+        const ownPorts = (existingControlPlane?.ports ?? []).filter(
+          (port) => !extra.some((other) => other.hostPort === port.hostPort && other.containerPort === port.containerPort && other.protocol === port.protocol),
+        );
+        const ownPort = ownPorts.find((port) => port.protocol === 'tcp' && port.hostAddress === cluster.networking.apiServerAddress)?.hostPort;
         // An existing control plane keeps the address it was published on (its kubelet port is published only there).
         ctx.advertiseAddress = existingControlPlane
-          ? existingControlPlane.ports.find((port) => port.protocol === 'udp' && port.containerPort === cluster.networking.vxlanPort)?.hostAddress
+          ? ownPorts.find((port) => port.protocol === 'udp' && port.containerPort === cluster.networking.vxlanPort)?.hostAddress
           : await chooseAdvertiseAddress(host, cluster.networking.advertiseAddress, request.peers ?? []);
         if (request.skipDoctor) {
           ctx.notes.push('host checks were skipped (--skip-doctor): cgroups, sub-ids, sysctls, devices and ports were not checked');
@@ -253,6 +303,15 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
                     { port: cluster.networking.vxlanPort, protocol: 'udp' as const, purpose: 'VXLAN', address: ctx.advertiseAddress },
                   ]
                 : []),
+              // A port below ip_unprivileged_port_start fails sysctl.network with the setting that allows it.
+              ...(existingControlPlane === undefined
+                ? extra.map((port) => ({
+                    port: port.hostPort,
+                    protocol: port.protocol,
+                    purpose: 'extra port mapping',
+                    address: port.hostAddress,
+                  }))
+                : []),
             ],
           });
           const failing = report.findings.filter((finding) => finding.status === 'fail' && !(request.ignoreChecks ?? []).includes(finding.id));
@@ -264,7 +323,10 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
             }
             throw new RootletError('host-not-ready', `this host is not ready: ${failing.map((finding) => finding.id).join(', ')} failed`, {
               exitCode: ExitCode.hostNotReady,
-              details: failing.map((finding) => `${finding.id}: ${finding.summary}`),
+              details: failing.map(
+                (finding) =>
+                  `${finding.id}: ${finding.summary}${CLUSTER_PORT_CHECKS.includes(finding.id) && finding.remedy !== '' ? `; fix: ${finding.remedy}` : ''}`,
+              ),
               hint: 'run `rootlet doctor` for the remedies (`--fix-script` writes them as a script), or pass --ignore-check ID or --skip-doctor to try anyway',
             });
           }
@@ -272,7 +334,8 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
         }
         if (!connection.engine) throw engineUnreachable(connection.attempts);
         ctx.engine = requireRootless(connection.engine, request.engine);
-        ctx.apiPort = ownPort ?? (await pickApiServerPort(cluster.networking.apiServerAddress, cluster.networking.apiServerPort, others));
+        const extraTcp = extra.flatMap((port) => (port.protocol === 'tcp' ? [port.hostPort] : []));
+        ctx.apiPort = ownPort ?? (await pickApiServerPort(cluster.networking.apiServerAddress, cluster.networking.apiServerPort, others, extraTcp));
         if (ownPort !== undefined && cluster.networking.apiServerPort !== undefined && cluster.networking.apiServerPort !== ownPort)
           throw new RootletError(
             'api-port-changed',
@@ -324,6 +387,14 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
           ...workers.map((name, index) => nodeSpec(cluster, name, 'worker', [], placement(index + 1))),
         ];
         const missing = wanted.filter((node) => !existing.has(node.name));
+        // A container's ports and mounts are fixed when it is made: an existing control plane keeps the ones it has.
+        const unpublished = extraPorts(cluster).filter(
+          (port) => !existing.get(controlPlane)?.ports.some((had) => had.hostPort === port.hostPort && had.protocol === port.protocol),
+        );
+        if (existing.has(controlPlane) && unpublished.length > 0)
+          ctx.notes.push(
+            `${controlPlane} was created without ${unpublished.map((port) => `${port.hostPort}/${port.protocol}`).join(', ')}: extra ports and mounts apply to nodes this run creates (rootlet down, then up, makes them anew)`,
+          );
         // Nodes of this cluster that are stopped (a reboot without the engine's restart service) are started again.
         for (const node of wanted.filter(
           (wantedNode) => existing.get(wantedNode.name)?.status !== undefined && existing.get(wantedNode.name)?.status !== 'running',

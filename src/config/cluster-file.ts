@@ -5,6 +5,7 @@
  *
  * Adding a field (such as the remote `hosts:` list) is additive: a new optional key here, checked in its own refinement.
  */
+import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { parseSshTarget } from '../host/ssh-target.js';
@@ -301,6 +302,71 @@ function labelProblem(key: string, value: string): [message: string, hint: strin
   return undefined;
 }
 
+/** One port of a node published on its host, as kind's extraPortMappings; hosts[] and nodes share it. */
+function extraPortMappings(node: string, listenDefault: string) {
+  return z
+    .array(
+      z.strictObject({
+        containerPort: Port.describe('The port inside the node (a NodePort, a hostPort pod).'),
+        hostPort: Port.optional().describe('The port on the host; default: the same as containerPort.'),
+        listenAddress: IpAddress.optional().describe(`The host address it binds to; default: ${listenDefault} (never 0.0.0.0 unless given).`),
+        protocol: z.enum(['tcp', 'udp']).default('tcp'),
+      }),
+    )
+    .default([])
+    .describe(`Ports of ${node} published on the host, as kind's extraPortMappings.`);
+}
+type ExtraPortMapping = z.infer<ReturnType<typeof extraPortMappings>>[number];
+
+/** What the node container mounts itself, or the engine does: an extra mount there or above would hide it. */
+const NODE_OWN_PATHS = ['/var', '/lib/modules', '/run', '/tmp', '/dev', '/proc', '/sys', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf'];
+/** Kernel filesystems: nothing is mounted inside them. */
+const KERNEL_PATHS = ['/dev', '/proc', '/sys'];
+const within = (child: string, parent: string) => child === parent || child.startsWith(parent === '/' ? '/' : `${parent}/`);
+/** A path in the node as the kernel sees it: /data/ and /data/./x/.. are /data. */
+const nodePath = (written: string) => path.posix.normalize(written).replace(/(.)\/$/, '$1');
+
+const ExtraMount = z
+  .strictObject({
+    hostPath: z
+      .string({ error: 'must be a file path' })
+      .min(1, { error: 'must be a file path' })
+      .describe("A file or directory of this host, which must exist; a relative path is relative to the cluster file's directory."),
+    containerPath: z
+      .string({ error: 'must be a path in the node' })
+      .min(1, { error: 'must be a path in the node' })
+      .describe('Where it appears in the node: an absolute path, not one the node mounts itself (/var, /lib/modules, /run, /tmp, /dev, ...).'),
+    readOnly: z.boolean().default(false),
+    propagation: z
+      .enum(['none', 'hostToContainer'])
+      .default('none')
+      .describe('hostToContainer: what is mounted under hostPath later shows in the node too (rslave); none: only what is there at the start.'),
+  })
+  .superRefine((mount, ctx) => {
+    // Docker's bind syntax is source:target:options; a colon in a path cannot be written in it.
+    for (const key of ['hostPath', 'containerPath'] as const)
+      if (mount[key].includes(':'))
+        fail(ctx, `${JSON.stringify(mount[key])} contains ":", which a bind mount cannot carry`, 'use a path without ":" (a symlink to it)', [key]);
+    if (mount.hostPath.startsWith('~'))
+      fail(ctx, `${JSON.stringify(mount.hostPath)}: ~ is not expanded here`, "write the full path, or one relative to the cluster file's directory", [
+        'hostPath',
+      ]);
+    if (!mount.containerPath.startsWith('/')) {
+      fail(ctx, `${JSON.stringify(mount.containerPath)} is not an absolute path`, 'write the path in the node from /, such as /data', ['containerPath']);
+      return;
+    }
+    const target = nodePath(mount.containerPath);
+    const kernel = KERNEL_PATHS.find((dir) => within(target, dir));
+    const own = NODE_OWN_PATHS.find((dir) => within(dir, target));
+    if (kernel || own)
+      fail(
+        ctx,
+        kernel ? `${target} is ${target === kernel ? 'a' : `inside ${kernel}, a`} kernel filesystem of the node` : `${target} would hide the node's own ${own}`,
+        'mount it elsewhere, such as under /mnt',
+        ['containerPath'],
+      );
+  });
+
 const Nodes = z
   .strictObject({
     labels: z
@@ -313,8 +379,24 @@ const Nodes = z
         }
       })
       .describe('Labels every node registers with, like example.com/tier: dev.'),
+    extraPortMappings: extraPortMappings('the control-plane node (NodePorts, hostPort pods on it)', 'networking.apiServerAddress'),
+    extraMounts: z
+      .array(ExtraMount)
+      .default([])
+      .superRefine((mounts, ctx) => {
+        const seen = new Set<string>();
+        mounts.forEach((mount, index) => {
+          const target = nodePath(mount.containerPath);
+          if (seen.has(target)) fail(ctx, `${target} is mounted twice`, 'mount one hostPath at each containerPath', [index, 'containerPath']);
+          seen.add(target);
+        });
+      })
+      .describe(
+        "Files or directories of this host bind-mounted into every node on it (the control plane and workers; not the hosts' nodes), as kind's extraMounts.",
+      ),
   })
   .describe('Settings for every node of the cluster.');
+type Nodes = z.infer<typeof Nodes>;
 
 export function isLoopback(address: string): boolean {
   return /^127\./.test(address) || address === '::1' || /^::ffff:127\./i.test(address);
@@ -337,17 +419,7 @@ const HostEntry = z
     advertiseAddress: IpAddress.optional().describe(
       "The address the other hosts reach this host's node at (its kubelet and VXLAN ports are published there); default: the address SSH connected to.",
     ),
-    extraPortMappings: z
-      .array(
-        z.strictObject({
-          containerPort: Port.describe('The port inside the node (a NodePort, a hostPort pod).'),
-          hostPort: Port.optional().describe('The port on the host; default: the same as containerPort.'),
-          listenAddress: IpAddress.optional().describe("The host address it binds to; default: the host's advertise address (never 0.0.0.0 unless given)."),
-          protocol: z.enum(['tcp', 'udp']).default('tcp'),
-        }),
-      )
-      .default([])
-      .describe("Ports of this host's node published on the host, as kind's extraPortMappings."),
+    extraPortMappings: extraPortMappings("this host's node", "the host's advertise address"),
     role: z
       .enum(['worker'], {
         error: (issue) => `${JSON.stringify(issue.input)} is not a role rootlet joins: hosts join as worker (one control plane, on this host)`,
@@ -368,6 +440,37 @@ const HostEntry = z
       fail(ctx, `${entry.advertiseAddress} is a loopback address: other hosts cannot reach it`, "give the host's own address", ['advertiseAddress']);
   });
 export type HostEntry = z.infer<typeof HostEntry>;
+
+/** Every extraPortMappings list: no port the cluster publishes itself, none twice, never etcd's. */
+function checkPortMappings(
+  ctx: z.RefinementCtx,
+  mappings: readonly ExtraPortMapping[],
+  own: ReadonlyArray<{ port: number; protocol: 'tcp' | 'udp'; what: string }>,
+  at: PropertyKey[],
+): void {
+  const seen = new Set<string>();
+  mappings.forEach((mapping, index) => {
+    const hostPort = mapping.hostPort ?? mapping.containerPort;
+    const clash = own.find((taken) => taken.port === hostPort && taken.protocol === mapping.protocol);
+    const key = `${mapping.listenAddress ?? ''}:${hostPort}/${mapping.protocol}`;
+    if (clash)
+      fail(ctx, `${hostPort}/${mapping.protocol} is the cluster's ${clash.what}`, 'publish another host port', [
+        ...at,
+        index,
+        mapping.hostPort === undefined ? 'containerPort' : 'hostPort',
+      ]);
+    else if (seen.has(key)) fail(ctx, `${hostPort}/${mapping.protocol} is published twice`, 'publish each host port once', [...at, index]);
+    else if (ETCD_PORTS.includes(mapping.containerPort))
+      fail(ctx, `${mapping.containerPort} is etcd's: nothing outside the node talks to etcd`, 'remove this mapping', [...at, index, 'containerPort']);
+    seen.add(key);
+  });
+}
+
+/** The nodes' settings with each extra mount's hostPath absolute: relative ones are relative to the cluster file's directory. */
+export function resolveMountPaths(nodes: Nodes, file: string): Nodes {
+  if (nodes.extraMounts.length === 0) return nodes;
+  return { ...nodes, extraMounts: nodes.extraMounts.map((mount) => ({ ...mount, hostPath: path.resolve(path.dirname(file), mount.hostPath) })) };
+}
 
 /** The file's schema; defaults are applied in parsing, so the parsed file is complete. */
 export const ClusterFileSchema = z
@@ -410,37 +513,21 @@ export const ClusterFileSchema = z
         ['workers'],
         ['networking', 'advertiseAddress'],
       );
-    file.hosts.forEach((entry, index) => {
-      const own = [
-        { port: file.networking.kubeletPort, protocol: 'tcp', what: 'kubeletPort' },
-        { port: file.networking.vxlanPort, protocol: 'udp', what: 'vxlanPort' },
-      ];
-      const seenPorts = new Set<string>();
-      entry.extraPortMappings.forEach((mapping, at) => {
-        const hostPort = mapping.hostPort ?? mapping.containerPort;
-        const clash = own.find((taken) => taken.port === hostPort && taken.protocol === mapping.protocol);
-        const key = `${mapping.listenAddress ?? ''}:${hostPort}/${mapping.protocol}`;
-        if (clash)
-          fail(ctx, `${hostPort}/${mapping.protocol} is the cluster's ${clash.what}`, 'publish another host port', [
-            'hosts',
-            index,
-            'extraPortMappings',
-            at,
-            mapping.hostPort === undefined ? 'containerPort' : 'hostPort',
-          ]);
-        else if (seenPorts.has(key))
-          fail(ctx, `${hostPort}/${mapping.protocol} is published twice`, 'publish each host port once', ['hosts', index, 'extraPortMappings', at]);
-        else if (ETCD_PORTS.includes(mapping.containerPort))
-          fail(ctx, `${mapping.containerPort} is etcd's: nothing outside the node talks to etcd`, 'remove this mapping', [
-            'hosts',
-            index,
-            'extraPortMappings',
-            at,
-            'containerPort',
-          ]);
-        seenPorts.add(key);
-      });
-    });
+    const { apiServerPort, kubeletPort, vxlanPort } = file.networking;
+    const kubelet = { port: kubeletPort, protocol: 'tcp', what: 'kubeletPort' } as const;
+    const vxlan = { port: vxlanPort, protocol: 'udp', what: 'vxlanPort' } as const;
+    file.hosts.forEach((entry, index) => checkPortMappings(ctx, entry.extraPortMappings, [kubelet, vxlan], ['hosts', index, 'extraPortMappings']));
+    // The control plane publishes its kubelet and VXLAN ports only for nodes on other hosts.
+    const reachable = file.networking.advertiseAddress !== undefined || file.hosts.length > 0;
+    checkPortMappings(
+      ctx,
+      file.nodes.extraPortMappings,
+      [
+        ...(apiServerPort === undefined ? [] : [{ port: apiServerPort, protocol: 'tcp', what: 'apiServerPort' } as const]),
+        ...(reachable ? [kubelet, vxlan] : []),
+      ],
+      ['nodes', 'extraPortMappings'],
+    );
     if (file.hosts.length > 0 && file.workers > 0)
       fail(
         ctx,

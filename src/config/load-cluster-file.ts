@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ExitCode, RootletError, UsageError } from '../errors.js';
 import { MAX_PROBLEMS, parseBoundedYaml } from './bounded-yaml.js';
 import { CLUSTER_API_VERSION, CLUSTER_KIND, ClusterFileSchema, parseDuration, type ClusterFile, type ClusterOptions, type CniName } from './cluster-file.js';
+import { resolveMountPaths } from './cluster-file.js';
 
 export interface ClusterFileProblem {
   line: number;
@@ -298,6 +299,7 @@ export function loadClusterFile(file: string, content: string | Uint8Array, opti
     ...result.data,
     cni: manifest === undefined ? result.data.cni : { ...result.data.cni, manifest: fromFile(manifest) },
     hosts: result.data.hosts.map((entry) => (entry.identity === undefined ? entry : { ...entry, identity: fromFile(entry.identity) })),
+    nodes: resolveMountPaths(result.data.nodes, file),
   };
 }
 

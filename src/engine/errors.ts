@@ -67,6 +67,13 @@ const KNOWN: Array<{ pattern: RegExp; code: string; hint: (subject: string) => s
       'a rootless engine cannot bind ports below net.ipv4.ip_unprivileged_port_start: publish a higher port, or lower that sysctl (rootlet doctor shows how)',
   },
   {
+    // Docker checks that a bind with propagation rslave sits on a shared or slave mount; a private one cannot pass mounts on.
+    pattern: /is not a shared or slave mount/i,
+    code: 'mount-propagation',
+    hint: () =>
+      "the engine cannot pass later mounts on from that host path (the host's mount of it is private): set propagation: none on it in the cluster file's nodes.extraMounts, or make it shared as root (mount --make-rshared /)",
+  },
+  {
     pattern: /no such image|image not known|manifest unknown|pull access denied/i,
     code: 'image-missing',
     hint: (s) => `load the image into the engine first (podman load / docker load), then retry ${s}`,

@@ -1,6 +1,6 @@
 import type { ContainerCreateOptions, HostConfig, VolumeCreateOptions } from 'dockerode';
 import { ExitCode, RootletError } from '../errors.js';
-import { LABELS, type ClusterSettings, type EngineInfo, type NodeSpec } from './types.js';
+import { LABELS, type ClusterSettings, type EngineInfo, type Mount, type NodeSpec } from './types.js';
 
 /** dockerode's types predate CgroupnsMode (Docker API 1.41, Podman 3). */
 export type DockerCreateOptions = ContainerCreateOptions & { HostConfig: HostConfig & { CgroupnsMode: 'private' | 'host' } };
@@ -38,6 +38,12 @@ const ETCD_PORTS = [2379, 2380];
 
 /** What an engine asks for when nothing is said: above it, the host's hard limit must be given explicitly. */
 const ENGINE_DEFAULT_NOFILE = 1048576;
+
+/** Docker's bind syntax, source:target[:options]: the paths cannot hold a colon (the cluster file refuses one). */
+function dockerBind(bind: Mount): string {
+  const options = [...(bind.readOnly ? ['ro'] : []), ...(bind.propagation === undefined ? [] : [bind.propagation])];
+  return `${bind.source}:${bind.target}${options.length === 0 ? '' : `:${options.join(',')}`}`;
+}
 
 export function varVolumeName(node: Pick<NodeSpec, 'name'>): string {
   return `${node.name}-var`;
@@ -93,7 +99,12 @@ export function nodeContainerSpec(cluster: ClusterSettings, node: NodeSpec, engi
         mounts: [
           { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: [] },
           { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: [] },
-          ...binds.map((bind) => ({ destination: bind.target, type: 'bind' as const, source: bind.source, options: ['rbind', bind.readOnly ? 'ro' : 'rw'] })),
+          ...binds.map((bind) => ({
+            destination: bind.target,
+            type: 'bind' as const,
+            source: bind.source,
+            options: ['rbind', bind.readOnly ? 'ro' : 'rw', ...(bind.propagation === undefined ? [] : [bind.propagation])],
+          })),
         ],
         // Podman mounts named volumes nosuid,noexec,nodev unless told otherwise; containerd needs all three on /var.
         volumes: [{ Name: varVolumeName(node), Dest: '/var', Options: ['suid', 'exec', 'dev'] }],
@@ -130,7 +141,7 @@ export function nodeContainerSpec(cluster: ClusterSettings, node: NodeSpec, engi
       HostConfig: {
         Privileged: true,
         Tmpfs: { '/run': '', '/tmp': '' },
-        Binds: [`${varVolumeName(node)}:/var`, ...binds.map((bind) => `${bind.source}:${bind.target}${bind.readOnly ? ':ro' : ''}`)],
+        Binds: [`${varVolumeName(node)}:/var`, ...binds.map(dockerBind)],
         CgroupnsMode: 'private',
         NetworkMode: cluster.network,
         RestartPolicy: { Name: 'always' },

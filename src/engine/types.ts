@@ -32,9 +32,12 @@ export interface PortMapping {
 }
 
 export interface Mount {
+  /** An absolute path of the host. */
   source: string;
   target: string;
   readOnly: boolean;
+  /** rslave: mounts made under the source later show in the node too; default: private. */
+  propagation?: 'rslave';
 }
 
 /** What the cluster layer decides about one node; the engine turns it into a container. */

@@ -3,7 +3,7 @@
  * real rootless engine and the stand-in node image (test/node-image). While the suite runs, every process argv on
  * the machine is watched for anything shaped like a bootstrap token.
  */
-import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { chown } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import type { Engine } from '../../src/engine/engine.js';
 import type { EngineKind } from '../../src/engine/types.js';
 import { asUser, ROOTLET } from '../support/cli.js';
 import { engineSockets, MISSING_ENGINES, testEngine } from '../support/engines.js';
+import { freePort } from '../support/ports.js';
 import { ensureStandinImage } from '../support/standin-image.js';
 import { watchArgvForTokens } from './argv-watch.js';
 
@@ -191,6 +192,43 @@ export function upSuite(kind: EngineKind): void {
       expect((await rootlet(['down', '--name', second])).exitCode).toBe(0);
     });
 
+    it("a cluster file's extra port is published on 127.0.0.1 and its extra mount is in every node", async () => {
+      const extras = `${prefix}-extras`;
+      const data = path.join(home, 'extras-data');
+      await mkdir(data, { recursive: true });
+      await writeFile(path.join(data, 'hello.txt'), 'from the host\n');
+      await chown(data, uid, uid);
+      await chown(path.join(data, 'hello.txt'), uid, uid);
+      const port = await freePort();
+      const file = path.join(home, 'extras.yaml');
+      await writeFile(
+        file,
+        [
+          'apiVersion: rootlet.dev/v1alpha1',
+          'kind: Cluster',
+          'workers: 1',
+          'nodes:',
+          `  extraPortMappings: [{containerPort: 30080, hostPort: ${port}}]`,
+          '  extraMounts: [{hostPath: extras-data, containerPath: /mnt/data, readOnly: true}]',
+          '',
+        ].join('\n'),
+      );
+      const up = await rootlet(['up', '-f', file, '--name', extras, '--image', image, '--skip-doctor', '--wait', '60s', '--json', '--no-switch']);
+      expect(up.exitCode, up.stderr).toBe(0);
+      const controlPlane = await engine.inspectNode(`${extras}-control-plane`);
+      expect(controlPlane!.ports).toContainEqual({ hostAddress: '127.0.0.1', hostPort: port, containerPort: 30080, protocol: 'tcp' });
+      expect((await engine.inspectNode(`${extras}-worker`))!.ports).toEqual([]);
+      for (const node of [`${extras}-control-plane`, `${extras}-worker`]) {
+        expect((await engine.exec(node, ['cat', '/mnt/data/hello.txt'])).stdout).toBe('from the host\n');
+        expect((await engine.exec(node, ['touch', '/mnt/data/written'])).exitCode).not.toBe(0);
+      }
+      // A re-run finds its API server port among the extra one.
+      const again = await rootlet(['up', '-f', file, '--name', extras, '--image', image, '--skip-doctor', '--wait', '60s', '--json', '--no-switch']);
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect((JSON.parse(again.stdout) as { apiServer: string }).apiServer).toBe((JSON.parse(up.stdout) as { apiServer: string }).apiServer);
+      expect((await rootlet(['down', '--name', extras])).exitCode).toBe(0);
+    });
+
     it('up again with other network settings is refused, naming each difference', async () => {
       const changed = await rootlet(['up', '--name', name, '--workers', '3', '--image', image, '--skip-doctor', '--cni', 'none']);
       expect(changed.exitCode, changed.stderr).toBe(2);
@@ -237,6 +275,30 @@ export function upSuite(kind: EngineKind): void {
       expect(up.exitCode, up.stderr).toBe(3);
       expect(up.stderr).toMatch(/^error: this host is not ready: .*cgroup\.v2/m);
       expect(up.stderr).toContain('--skip-doctor');
+      expect(await nodesOf(name)).toEqual([]);
+    });
+
+    it('refuses a cluster file whose extra mount has no hostPath on this host (exit 2) and creates nothing', async () => {
+      const name = `${prefix}-nomount`;
+      const file = path.join(home, 'nomount.yaml');
+      await writeFile(file, 'apiVersion: rootlet.dev/v1alpha1\nkind: Cluster\nnodes: {extraMounts: [{hostPath: missing-dir, containerPath: /data}]}\n');
+      const up = await rootlet(['up', '-f', file, '--name', name, '--image', image, '--skip-doctor']);
+      expect(up.exitCode, up.stderr).toBe(2);
+      expect(up.stderr).toMatch(new RegExp(`^error: nodes\\.extraMounts\\[0\\]\\.hostPath ${path.join(home, 'missing-dir')} does not exist$`, 'm'));
+      expect(await nodesOf(name)).toEqual([]);
+    });
+
+    it("fails doctor's sysctl.network for an extra port below ip_unprivileged_port_start, with the setting that allows it", async () => {
+      const start = Number((await readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')).trim());
+      expect(start, 'this machine lets unprivileged users bind port 80: the test needs the default 1024').toBeGreaterThan(80);
+      const name = `${prefix}-lowport`;
+      const file = path.join(home, 'lowport.yaml');
+      await writeFile(file, 'apiVersion: rootlet.dev/v1alpha1\nkind: Cluster\nnodes: {extraPortMappings: [{containerPort: 30080, hostPort: 80}]}\n');
+      const up = await rootlet(['up', '-f', file, '--name', name, '--image', image]);
+      expect(up.exitCode, up.stderr).toBe(3);
+      expect(up.stderr).toMatch(
+        /^ {2}sysctl\.network: .*ports 80 are below net\.ipv4\.ip_unprivileged_port_start = \d+, .*; fix: as root: .*ip_unprivileged_port_start = 80/m,
+      );
       expect(await nodesOf(name)).toEqual([]);
     });
 

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readlink } from 'node:fs/promises';
+import { chmod, mkdtemp, readlink, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { createServer, type Server } from 'node:net';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,6 +168,73 @@ describe.each(kinds)('node containers on rootless %s', (kind: EngineKind) => {
 
     expect((await engine.listNodes(settings.name)).map((node) => node.name)).toEqual(nodes.map((node) => node.name));
     expect(await engine.listNodes(`${settings.name}-other`)).toEqual([]);
+  });
+
+  it("mounts the cluster file's host paths into a node and publishes an extra port on 127.0.0.1 only", async () => {
+    const settings = cluster('extra');
+    // The engine's own user reads it: a directory anyone may enter, a file anyone may read.
+    const dir = await mkdtemp(path.join(os.tmpdir(), `rootlet-${run}-mount-`));
+    await chmod(dir, 0o755);
+    await writeFile(path.join(dir, 'hello.txt'), 'from the host\n', { mode: 0o644 });
+    const port = await freePort();
+    const node: NodeSpec = {
+      name: `${settings.name}-control-plane`,
+      role: 'control-plane',
+      hostId: 'local',
+      libModules,
+      ports: [{ hostAddress: '127.0.0.1', hostPort: port, containerPort: 30080, protocol: 'tcp' }],
+      mounts: [
+        { source: dir, target: '/mnt/host', readOnly: true },
+        { source: path.join(dir, 'hello.txt'), target: '/etc/rootlet-hello', readOnly: false },
+      ],
+    };
+    try {
+      await launchNodes(engine, settings, [node], { chooseSubnet: (inUse) => chooseSubnet(settings.name, inUse), bootTimeoutMs: 60_000 });
+      const inside = (argv: string[]) => engine.exec(node.name, argv);
+      expect((await inside(['cat', '/mnt/host/hello.txt'])).stdout).toBe('from the host\n');
+      expect((await inside(['cat', '/etc/rootlet-hello'])).stdout).toBe('from the host\n');
+      expect((await inside(['touch', '/mnt/host/written'])).exitCode).not.toBe(0);
+
+      const inspect = await raw.getContainer(node.name).inspect();
+      expect(inspect.HostConfig.PortBindings).toMatchObject({ '30080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] });
+      expect((await engine.inspectNode(node.name))!.ports).toContainEqual({ hostAddress: '127.0.0.1', hostPort: port, containerPort: 30080, protocol: 'tcp' });
+      expect((await listeners(port)).filter((socket) => socket.startsWith('tcp'))).toEqual([
+        `tcp 0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`,
+      ]);
+      expect(inspect.Mounts.find((mount) => mount.Destination === '/mnt/host')).toMatchObject({ Source: dir, RW: false });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('mounts a host path with rslave propagation, or says the engine cannot and how to do without', async () => {
+    const settings = cluster('rslave');
+    const dir = await mkdtemp(path.join(os.tmpdir(), `rootlet-${run}-rslave-`));
+    await chmod(dir, 0o755);
+    const node: NodeSpec = {
+      name: `${settings.name}-worker`,
+      role: 'worker',
+      hostId: 'local',
+      libModules,
+      ports: [],
+      mounts: [{ source: dir, target: '/mnt/live', readOnly: false, propagation: 'rslave' }],
+    };
+    try {
+      // Docker refuses rslave on a path whose host mount is private (this machine's / is); Podman does not check.
+      const launched = await launchNodes(engine, settings, [node], { chooseSubnet: (inUse) => chooseSubnet(settings.name, inUse), bootTimeoutMs: 60_000 }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      if (launched === undefined) {
+        const inspect = await raw.getContainer(node.name).inspect();
+        expect(inspect.Mounts.find((mount) => mount.Destination === '/mnt/live')).toMatchObject({ Source: dir, RW: true, Propagation: 'rslave' });
+      } else {
+        expect(launched).toMatchObject({ code: 'mount-propagation', hint: expect.stringContaining('propagation: none') as unknown });
+        expect(await engine.listNodes(settings.name)).toEqual([]);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('execs with argv, env and stdin, and returns the exit code and both streams', async () => {

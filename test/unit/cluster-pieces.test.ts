@@ -97,4 +97,8 @@ describe('pickApiServerPort', () => {
       server.close();
     }
   });
+
+  it("skips the cluster's own extra ports (nodes.extraPortMappings)", async () => {
+    expect(await pickApiServerPort('127.0.0.1', undefined, [other(6443)], [6444, 6445])).toBeGreaterThan(6445);
+  });
 });

@@ -64,7 +64,17 @@ describe('loadClusterFile', () => {
           { kind: 'ClusterConfiguration', apiVersion: 'kubeadm.k8s.io/v1beta4', patch: { apiServer: { certSANs: ['dev.example.com'] } } },
         ],
       },
-      nodes: { labels: { 'example.com/tier': 'dev' } },
+      nodes: {
+        labels: { 'example.com/tier': 'dev' },
+        extraPortMappings: [
+          { containerPort: 30080, hostPort: 8080, protocol: 'tcp' },
+          { containerPort: 30053, listenAddress: '127.0.0.2', protocol: 'udp' },
+        ],
+        extraMounts: [
+          { hostPath: path.join(FIXTURES, 'data'), containerPath: '/data', readOnly: false, propagation: 'none' },
+          { hostPath: '/srv/volumes', containerPath: '/mnt/volumes', readOnly: true, propagation: 'hostToContainer' },
+        ],
+      },
       wait: '1h30m',
       hosts: [],
     });
@@ -116,7 +126,7 @@ describe('loadClusterFile', () => {
       cni: { name: 'flannel' },
       networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/16', apiServerAddress: '127.0.0.1', kubeletPort: 10250, vxlanPort: 8472 },
       kubernetes: { featureGates: {}, extraArgs: {}, kubeadmConfigPatches: [] },
-      nodes: { labels: {} },
+      nodes: { labels: {}, extraPortMappings: [], extraMounts: [] },
       wait: '5m',
       hosts: [],
     });
@@ -403,7 +413,7 @@ describe('mergeClusterOptions', () => {
       cni: { name: 'flannel' },
       networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/16', apiServerAddress: '127.0.0.1', kubeletPort: 10250, vxlanPort: 8472 },
       kubernetes: { featureGates: {}, extraArgs: {}, kubeadmConfigPatches: [] },
-      nodes: { labels: {} },
+      nodes: { labels: {}, extraPortMappings: [], extraMounts: [] },
       hosts: [],
       waitMs: DEFAULT_WAIT_MS,
     });

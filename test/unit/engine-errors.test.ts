@@ -60,6 +60,16 @@ describe('engineOperationFailed', () => {
     expect(engineOperationFailed(PODMAN, 'create node demo-worker-1', { statusCode: 404, json: { message: 'x: image not known' } }).code).toBe('image-missing');
   });
 
+  it("maps Docker's refusal of an rslave bind on a private mount to mount-propagation, naming the setting to change", () => {
+    const cause = { statusCode: 500, json: { message: 'path /srv/volumes is mounted on / but it is not a shared or slave mount' } };
+    const error = engineOperationFailed(DOCKER, 'start node demo-worker-1', cause);
+    expect(error.code).toBe('mount-propagation');
+    expect(error.message).toBe(
+      'Docker at /run/user/1000/docker.sock could not start node demo-worker-1: path /srv/volumes is mounted on / but it is not a shared or slave mount',
+    );
+    expect(error.hint).toContain('propagation: none');
+  });
+
   it('maps an unknown message to engine-failed, keeping only its first line', () => {
     const cause = { statusCode: 500, json: { message: 'crun: something unheard of\nat line two' } };
     const error = engineOperationFailed(PODMAN, 'start node demo-worker-1', cause);

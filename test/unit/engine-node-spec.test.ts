@@ -56,8 +56,24 @@ const WORKER: NodeSpec = {
   hosts: { 'demo-control-plane': '10.200.7.2' },
 };
 
+/** A control plane from a cluster file with nodes.extraPortMappings and nodes.extraMounts, as `up` builds it. */
+const WITH_EXTRAS: NodeSpec = {
+  ...CONTROL_PLANE,
+  ports: [
+    { hostAddress: '127.0.0.1', hostPort: 6443, containerPort: 6443, protocol: 'tcp' },
+    { hostAddress: '127.0.0.1', hostPort: 8080, containerPort: 30080, protocol: 'tcp' },
+    { hostAddress: '0.0.0.0', hostPort: 5353, containerPort: 30053, protocol: 'udp' },
+  ],
+  mounts: [
+    { source: '/home/alice/data', target: '/data', readOnly: false },
+    { source: '/home/alice/certs', target: '/etc/containerd/certs.d', readOnly: true },
+    { source: '/srv/volumes', target: '/mnt/volumes', readOnly: false, propagation: 'rslave' },
+    { source: '/srv/shared-ro', target: '/mnt/shared', readOnly: true, propagation: 'rslave' },
+  ],
+};
+
 const ENGINES = { podman: PODMAN, docker: DOCKER } as const;
-const ROLES = { 'control-plane': CONTROL_PLANE, worker: WORKER } as const;
+const ROLES = { 'control-plane': CONTROL_PLANE, worker: WORKER, 'control-plane-extras': WITH_EXTRAS } as const;
 
 interface View {
   image: string;
@@ -68,7 +84,7 @@ interface View {
   cgroupns: string;
   network: string;
   tmpfs: string[];
-  /** "source:target[:ro]" for binds, "volume:/var(options)" for the named volume. */
+  /** "source:target[:ro][,rslave]" for binds, "volume:/var(options)" for the named volume. */
   binds: string[];
   ports: string[];
   devices: string[];
@@ -92,7 +108,10 @@ function view(request: NodeCreateRequest): View {
         ...spec.volumes.map((volume) => `${volume.Name}:${volume.Dest}(${volume.Options.join(',')})`),
         ...spec.mounts
           .filter((mount) => mount.type === 'bind')
-          .map((mount) => `${mount.source}:${mount.destination}${mount.options.includes('ro') ? ':ro' : ''}`),
+          .map((mount) => {
+            const modes = mount.options.filter((option) => option === 'ro' || option === 'rslave');
+            return `${mount.source}:${mount.destination}${modes.length === 0 ? '' : `:${modes.join(',')}`}`;
+          }),
       ],
       ports: spec.portmappings.map((port) => `${port.host_ip}:${port.host_port}->${port.container_port}/${port.protocol}`),
       devices: spec.devices.map((device) => device.path),
@@ -219,6 +238,19 @@ describe('nodeContainerSpec per engine', () => {
         const view = spec(WORKER, engine);
         expect(view.env.HTTP_PROXY).toBe('http://proxy:3128');
         expect(view.binds).toContain('/home/alice/registry-certs:/usr/local/share/ca-certificates/registry:ro');
+      });
+
+      it("publishes the cluster file's extra ports on the address each names, beside the API server", () => {
+        expect(spec(WITH_EXTRAS, engine).ports).toEqual(['127.0.0.1:6443->6443/tcp', '127.0.0.1:8080->30080/tcp', '0.0.0.0:5353->30053/udp']);
+      });
+
+      it("bind-mounts the cluster file's extra mounts: read-only ones read-only, hostToContainer ones rslave", () => {
+        expect(spec(WITH_EXTRAS, engine).binds.slice(-4)).toEqual([
+          '/home/alice/data:/data',
+          '/home/alice/certs:/etc/containerd/certs.d:ro',
+          '/srv/volumes:/mnt/volumes:rslave',
+          '/srv/shared-ro:/mnt/shared:ro,rslave',
+        ]);
       });
 
       it('labels the container with its cluster, role, host and node', () => {
