@@ -101,13 +101,15 @@ Exit status: 0 nothing failed, 2 usage error, 3 a check failed, 5 a host could n
       .option('--skip-doctor', 'do not check the host first (cgroups, sub-ids, sysctls, devices, ports)')
       .option('--retain', 'keep what was created when something fails, to look inside')
       .option('--print-config', 'print the cluster file that defaults, -f FILE and the flags make together, and do nothing else')
+      .option('-y, --yes', 'do not ask: use the defaults, the file and the flags (questions come only on a terminal, with no file and no flags)')
       .option('--json', 'print one JSON document on stdout (progress stays on stderr)'),
   )
     .addHelpText(
       'after',
       `
 Examples:
-  rootlet up                              one control-plane node, flannel, kubeconfig context rootlet-rootlet
+  rootlet up                              on a terminal: a few questions (workers, CNI, other hosts), saved as rootlet.yaml
+  rootlet up --yes                        no questions: one control-plane node, flannel, kubeconfig context rootlet-rootlet
   rootlet up --name dev --workers 2       a control plane and two workers
   rootlet up -f cluster.yaml --wait 10m
   rootlet up --json --wait 5m > up.json   for CI: exit 1 with what is not ready when the wait times out
@@ -117,10 +119,12 @@ Examples:
 Exit status: 0 ready, 1 failed (everything created is removed unless --retain), 2 usage, 3 host not ready, 4 engine,
 5 SSH (a host of the cluster file), 130 interrupted. With hosts, the join's exit status (see rootlet join --help).`,
     )
-    .action((_options: Record<string, unknown>, command: Command) =>
+    .action((options: Record<string, unknown>, command: Command) =>
       run(async () => {
         const { upCommand } = await import('./up.js');
-        return upCommand(command.optsWithGlobals());
+        // What the user wrote, as opposed to commander's defaults (--identity's [], --no-switch's true).
+        const given = Object.keys(options).filter((key) => !['default', undefined].includes(command.getOptionValueSource(key)));
+        return upCommand(command.optsWithGlobals(), { given });
       }),
     );
 

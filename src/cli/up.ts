@@ -12,6 +12,7 @@ import { engineFor } from '../cluster/engine-choice.js';
 import { joinExitCode } from '../cluster/join.js';
 import { resolveAddress } from '../cluster/advertise.js';
 import { parseOptions } from './parse-options.js';
+import { runWizard, shouldAsk } from './wizard.js';
 
 const Options = clusterFlags
   .extend(engineChoiceFlags.shape)
@@ -28,6 +29,7 @@ const Options = clusterFlags
     acceptNewHostKeys: z.boolean().default(false),
     ignoreCheck: ignoreCheckFlag,
     printConfig: z.boolean().default(false),
+    yes: z.boolean().default(false),
   });
 
 function summary(result: UpResult): string {
@@ -51,11 +53,23 @@ function summary(result: UpResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** `rootlet up`: returns the exit code. */
-export async function upCommand(raw: unknown): Promise<number> {
+/**
+ * `rootlet up`: returns the exit code. `given` names the options the user wrote (not commander's defaults): with none,
+ * on a terminal, the wizard asks what to make.
+ */
+export async function upCommand(raw: unknown, { given }: { given: readonly string[] }): Promise<number> {
   const options = parseOptions(Options, raw);
   const host = new LocalHost();
-  const file = await loadClusterFileFrom(host, options.file);
+  let file = await loadClusterFileFrom(host, options.file);
+  let engineSocket = options.engineSocket;
+  const ask = { given, ...options, stdinIsTTY: process.stdin.isTTY === true, stderrIsTTY: process.stderr.isTTY === true, env: process.env };
+  // A ./rootlet.yaml found in the working directory is an answer too.
+  if (file === undefined && shouldAsk(ask)) {
+    const outcome = await runWizard(host, process.env, process.cwd());
+    if (!outcome.start) return ExitCode.ok;
+    file = outcome.file;
+    engineSocket = outcome.engineSocket;
+  }
   const cluster = mergeClusterOptions(file, options);
   if (options.printConfig) {
     process.stdout.write(renderClusterFile(cluster));
@@ -65,7 +79,7 @@ export async function upCommand(raw: unknown): Promise<number> {
   const targets = await joinTargets(host, { args: [], entries: cluster.hosts, identity: options.identity, sshConfig: options.sshConfig });
   const peers = await Promise.all(targets.map(async (target) => target.advertiseAddress ?? (await resolveAddress(target.target.host))));
   const progress = progressOf(options);
-  const engineChoice = { socket: options.engineSocket, kind: options.engine, allowRootful: options.allowRootful };
+  const engineChoice = { socket: engineSocket, kind: options.engine, allowRootful: options.allowRootful };
   const result = await withInterrupt((signal) =>
     upCluster({
       peers,
