@@ -44,8 +44,12 @@ async function tmux(session: Session, args: string[]): Promise<string> {
  * Runs `rootlet ARGS` in a new detached session in a fresh directory, as `sh -c`: `env` sets and unsets variables,
  * `redirect` adds shell redirections. The exit status lands in ./status; the pane stays open to be read.
  */
-async function start(args: string[], { env = {}, redirect = '' }: { env?: Record<string, string>; redirect?: string } = {}): Promise<Session> {
+async function start(
+  args: string[],
+  { env = {}, redirect = '', clusterFile }: { env?: Record<string, string>; redirect?: string; clusterFile?: string } = {},
+): Promise<Session> {
   const dir = await mkdtemp(path.join(tmpdir(), 'rootlet-wizard-'));
+  if (clusterFile !== undefined) await writeFile(path.join(dir, 'rootlet.yaml'), clusterFile);
   const session = { name: `rootlet-wizard-${process.pid}-${++counter}`, dir, socket: path.join(dir, 'tmux.sock') };
   sessions.push(session);
   const vars = Object.entries({ XDG_RUNTIME_DIR: dir, ...env }).map(([key, value]) => `${key}=${value}`);
@@ -147,10 +151,11 @@ describe('rootlet up on a terminal, with no file and no flags', () => {
     expect(printed.stdout).toBe(text.slice(text.indexOf('\n') + 1));
   });
 
-  it('asks before replacing an existing ./rootlet.yaml, and keeps it on no', async () => {
+  it('asks before replacing a ./rootlet.yaml made while it asked, and keeps it on no', async () => {
     const session = await start(['up']);
-    await writeFile(path.join(session.dir, 'rootlet.yaml'), '# mine\n');
+    // Written once the questions are up: a ./rootlet.yaml there at the start is read instead of asking (below).
     await answerEngine(session);
+    await writeFile(path.join(session.dir, 'rootlet.yaml'), '# mine\n');
     await type(session, '3');
     await keys(session, 'Enter');
     await waitFor(session, CNI);
@@ -197,6 +202,15 @@ describe.skipIf(engineHere)('rootlet up never asks', () => {
     expect(shown).toMatch(/error: /);
     expect(shown).not.toContain(INTRO);
     expect(shown).not.toContain(WORKERS);
+  });
+
+  it('with a ./rootlet.yaml in the working directory, which it reads instead', async () => {
+    const session = await start(['up'], { clusterFile: 'apiVersion: rootlet.dev/v1alpha1\nkind: Cluster\nworkers: 1\n' });
+    const status = await exitStatus(session);
+    const shown = await screen(session);
+    expect([3, 4], shown).toContain(status);
+    expect(shown).toContain('using ./rootlet.yaml');
+    expect(shown).not.toContain(INTRO);
   });
 
   it('with --yes', async () => {
