@@ -1,13 +1,10 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { engineFor } from '../cluster/engine-choice.js';
-import { engineItem, loadExitCode, loadImages, type LoadItem, type LoadResult } from '../cluster/load.js';
+import { archiveItem, engineItem, loadExitCode, loadImages, type LoadResult } from '../cluster/load.js';
 import { DEFAULT_CLUSTER_NAME } from '../config/cluster-file.js';
-import { fileIn } from '../engine/archive.js';
-import { ExitCode, RootletError, UsageError } from '../errors.js';
-import { HostFileError } from '../host/host.js';
+import { UsageError } from '../errors.js';
 import { LocalHost } from '../host/local-host.js';
-import { archiveImages, containerdName } from '../kube/images.js';
 import { clusterFlags, engineChoiceFlags, progressFlags, progressOf } from './cluster-flags.js';
 import { withInterrupt } from './interrupt.js';
 import { colorFor, printJson, tableLines } from './output.js';
@@ -20,27 +17,6 @@ const Options = engineChoiceFlags.extend(progressFlags.shape).extend({
   archive: z.string().min(1).optional(),
   json: z.boolean().default(false),
 });
-
-/** A saved archive (`docker save`, `podman save`) as one load item: its manifest.json names the images in it. */
-async function archiveItem(host: LocalHost, file: string): Promise<LoadItem> {
-  const absolute = path.resolve(file);
-  const unreadable = (error: unknown) =>
-    new RootletError('archive-unreadable', `cannot read the image archive ${file}: ${error instanceof Error ? error.message : String(error)}`, {
-      exitCode: ExitCode.usage,
-      hint: 'give a file written by docker save or podman save',
-    });
-  let manifest: Buffer | undefined;
-  try {
-    manifest = await fileIn(await host.openRead(absolute), 'manifest.json');
-  } catch (error) {
-    throw error instanceof HostFileError ? unreadable(error) : unreadable(new Error('it is not a tar archive'));
-  }
-  const images = manifest === undefined ? undefined : archiveImages(manifest.toString('utf8'));
-  if (!images) throw unreadable(new Error('it has no manifest.json of docker save or podman save'));
-  const wanted = images.flatMap((image) => image.tags.map((tag) => ({ name: containerdName(tag), id: image.id })));
-  if (wanted.length === 0) throw unreadable(new Error('its images have no names, and a pod can only ask for an image by name'));
-  return { label: file, wanted, aliases: [], open: () => host.openRead(absolute) };
-}
 
 function render(result: LoadResult, paint: ReturnType<typeof colorFor>): string {
   const failed = result.nodes.filter((load) => load.outcome === 'failed');
@@ -66,10 +42,13 @@ export async function loadCommand(raw: unknown, images: string[]): Promise<numbe
   if (options.archive !== undefined && images.length > 0) throw new UsageError('give images or --archive FILE, not both', 'load them in two runs');
   if (options.archive === undefined && images.length === 0)
     throw new UsageError('no image to load', 'name images of your engine (rootlet load app:1), or a saved archive (--archive app.tar)');
+  const progress = progressOf(options);
   const host = new LocalHost();
+  // The archive first: a file that is no image archive is the user's to mend, whatever the engine does.
+  const { archive } = options;
+  const saved = archive === undefined ? undefined : await archiveItem(() => host.openRead(path.resolve(archive)), archive);
   const engine = await engineFor(host, { socket: options.engineSocket, kind: options.engine, allowRootful: options.allowRootful }, process.env);
-  const items =
-    options.archive === undefined ? await Promise.all(images.map((image) => engineItem(engine, image))) : [await archiveItem(host, options.archive)];
+  const items = saved ? [saved] : await Promise.all(images.map((image) => engineItem(engine, image)));
   const result = await withInterrupt((signal) =>
     loadImages({
       local: host,
@@ -80,7 +59,7 @@ export async function loadCommand(raw: unknown, images: string[]): Promise<numbe
       nodes: options.nodes,
       connect: connectSsh,
       signal,
-      progress: progressOf(options),
+      progress,
     }),
   );
   if (options.json) printJson(result);

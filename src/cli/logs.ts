@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { collectLogs, defaultLogsDirectory, writeLogsArchive, writeLogsDirectory } from '../cluster/collect-logs.js';
+import { assertFree, collectLogs, defaultLogsDirectory, writeLogsArchive, writeLogsDirectory } from '../cluster/collect-logs.js';
 import { engineFor } from '../cluster/engine-choice.js';
 import { DEFAULT_CLUSTER_NAME } from '../config/cluster-file.js';
 import { ExitCode } from '../errors.js';
@@ -25,9 +25,10 @@ export async function logsCommand(raw: unknown, dir: string | undefined): Promis
   const options = parseOptions(Options, raw);
   const host = new LocalHost();
   const cluster = options.name ?? DEFAULT_CLUSTER_NAME;
-  const engine = await engineFor(host, { socket: options.engineSocket, kind: options.engine, allowRootful: options.allowRootful }, process.env);
   const target = path.resolve(dir ?? defaultLogsDirectory(process.cwd(), cluster, new Date()));
   const destination = options.archive ? (/\.(tar\.gz|tgz)$/.test(target) ? target : `${target}.tar.gz`) : target;
+  await assertFree(host, destination);
+  const engine = await engineFor(host, { socket: options.engineSocket, kind: options.engine, allowRootful: options.allowRootful }, process.env);
   const version = versionText(typeof ROOTLET_VERSION === 'string' ? ROOTLET_VERSION : '0.0.0-dev');
   const collected = await withInterrupt((signal) =>
     collectLogs({ local: host, env: process.env, engine, cluster, connect: connectSsh, signal, rootletVersion: version }),

@@ -123,7 +123,10 @@ Exit status: 0 ready, 1 failed (everything created is removed unless --retain), 
       run(async () => {
         const { upCommand } = await import('./up.js');
         // What the user wrote, as opposed to commander's defaults (--identity's [], --no-switch's true).
-        const given = Object.keys(options).filter((key) => !['default', undefined].includes(command.getOptionValueSource(key)));
+        // The program-wide --verbose and --quiet count too: they are answers about how to run.
+        const given = [command, command.parent!].flatMap((each) =>
+          Object.keys(each.opts()).filter((key) => !['default', undefined].includes(each.getOptionValueSource(key))),
+        );
         return upCommand(command.optsWithGlobals(), { given });
       }),
     );

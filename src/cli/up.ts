@@ -59,6 +59,7 @@ function summary(result: UpResult): string {
  */
 export async function upCommand(raw: unknown, { given }: { given: readonly string[] }): Promise<number> {
   const options = parseOptions(Options, raw);
+  const progress = progressOf(options);
   const host = new LocalHost();
   let file = await loadClusterFileFrom(host, options.file);
   let engineSocket = options.engineSocket;
@@ -78,7 +79,6 @@ export async function upCommand(raw: unknown, { given }: { given: readonly strin
   // The hosts to join are checked (and resolved) before anything starts: the advertise address routes towards them.
   const targets = await joinTargets(host, { args: [], entries: cluster.hosts, identity: options.identity, sshConfig: options.sshConfig });
   const peers = await Promise.all(targets.map(async (target) => target.advertiseAddress ?? (await resolveAddress(target.target.host))));
-  const progress = progressOf(options);
   const engineChoice = { socket: engineSocket, kind: options.engine, allowRootful: options.allowRootful };
   const result = await withInterrupt((signal) =>
     upCluster({

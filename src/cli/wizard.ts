@@ -24,20 +24,14 @@ import { shellLine } from '../host/shell-quote.js';
 import { parseSshTarget, targetId } from '../host/ssh-target.js';
 import { ANTREA_MANIFEST_URL } from '../kube/cni.js';
 import type { Choice } from './prompts.js';
+import { DEFAULT_CLUSTER_FILE } from './cluster-flags.js';
+import { isCi } from '../cluster/progress.js';
 
 /** Where the answers are saved, in the working directory. */
-export const WIZARD_FILE = 'rootlet.yaml';
+/** Where the answers are saved: the file `rootlet up` reads when given no -f. */
+export const WIZARD_FILE = DEFAULT_CLUSTER_FILE;
 
 type Env = Record<string, string | undefined>;
-
-/**
- * CI is set by every CI service (true, 1, yes, the service's name); CI=false and an empty CI are how a job says it is
- * not one, as the ci-info package reads them.
- */
-export function isCi(env: Env): boolean {
-  const value = env.CI;
-  return value !== undefined && value !== '' && value.toLowerCase() !== 'false';
-}
 
 export interface AskConditions {
   /** The options the user gave on the command line (commander's value source "cli"), any at all. */

@@ -4,15 +4,15 @@
  * read is listed in errors.txt, never a reason to stop. Every text passes redact(): no bootstrap token reaches a file.
  */
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
+import { eachFile } from '../engine/archive.js';
 import type { Engine } from '../engine/engine.js';
 import { engineName } from '../engine/errors.js';
 import type { NodeState } from '../engine/types.js';
-import { RootletError, UsageError } from '../errors.js';
+import { interrupted, RootletError, UsageError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { runDoctor } from '../doctor/run.js';
 import { CLUSTER_RECORD_PATH, KUBEADM_CONFIG_COPY_PATH } from '../kube/node-steps.js';
@@ -23,6 +23,8 @@ import { withMemberEngine, type SshConnect } from './member-hosts.js';
 
 /** Files larger than this (a runaway container log under /var/log) are left out, and say so. */
 const MAX_FILE_BYTES = 32 * 1024 * 1024;
+/** What one node's /var/log may add in all: the collection is held in memory until it is written. */
+const MAX_NODE_BYTES = 128 * 1024 * 1024;
 
 /** In-node commands whose output is kept, file name <- argv. */
 const NODE_COMMANDS: ReadonlyArray<[string, string[]]> = [
@@ -79,7 +81,7 @@ class Collection {
     try {
       await body();
     } catch (error) {
-      this.problems.push(`${what}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      this.problems.push(redact(`${what}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`));
     }
   }
 }
@@ -109,24 +111,26 @@ async function collectNode(engine: Engine, node: NodeState, into: Collection, si
   ]);
 }
 
-/** The regular files of a tar stream under `prefix`; paths that climb out are dropped, large files noted. */
+/**
+ * The regular files of a tar stream under `prefix`, bytes kept as they are (journal files are binary) but redacted as
+ * latin1 text; paths that climb out are dropped, large files and what passes the node's budget are noted.
+ */
 async function untar(stream: NodeJS.ReadableStream, prefix: string, into: Collection): Promise<void> {
-  const extract = tar.extract();
-  extract.on('entry', (header, entry, next) => {
-    const name = path.posix.normalize(header.name.replace(/^\.?\//, ''));
-    const inside = name !== '..' && !name.startsWith('../') && !path.posix.isAbsolute(name);
-    if (header.type !== 'file' || !inside || (header.size ?? 0) > MAX_FILE_BYTES) {
-      if (header.type === 'file' && inside) into.problems.push(`${prefix}/${name}: left out, ${header.size ?? 0} bytes`);
-      entry.resume();
-      entry.on('end', next);
-      return;
-    }
-    buffer(entry).then((content) => {
-      into.text(`${prefix}/${name}`, content.toString('utf8'));
-      next();
-    }, next);
-  });
-  await pipeline(Readable.from(stream as AsyncIterable<Buffer>), extract);
+  let budget = MAX_NODE_BYTES;
+  await eachFile(
+    stream,
+    (name, size) => {
+      const clean = path.posix.normalize(name);
+      if (clean === '..' || clean.startsWith('../') || path.posix.isAbsolute(clean)) return false;
+      if (size > MAX_FILE_BYTES || size > budget) {
+        into.problems.push(`${prefix}/${clean}: left out, ${size} bytes`);
+        return false;
+      }
+      budget -= size;
+      return true;
+    },
+    (name, content) => into.files.set(`${prefix}/${path.posix.normalize(name)}`, Buffer.from(redact(content.toString('latin1')), 'latin1')),
+  );
 }
 
 async function collectEngine(engine: Engine, host: string, nodes: NodeState[], into: Collection, signal: AbortSignal): Promise<void> {
@@ -165,7 +169,7 @@ export async function collectLogs(options: CollectOptions): Promise<Collected> {
         ]
       : []),
   ]);
-  signal.throwIfAborted();
+  if (signal.aborted) throw interrupted();
   if (!controlPlane) into.problems.push('no running control plane: the cluster-wide views (kubectl) were not collected');
   if (into.problems.length > 0) into.text('errors.txt', `${into.problems.join('\n')}\n`);
   return { cluster, files: into.files, nodes: [...local.map((node) => node.name), ...members.map((member) => member.node)], problems: into.problems };
@@ -215,7 +219,8 @@ export async function writeLogsArchive(host: Host, file: string, collected: Coll
   await host.writeFile(file, archive, { mode: 0o600 });
 }
 
-async function assertFree(host: Host, target: string): Promise<void> {
+/** A logs destination must be new (or an empty directory): checked before collecting, and again when writing. */
+export async function assertFree(host: Host, target: string): Promise<void> {
   const info = await host.stat(target);
   if (info === undefined) return;
   if (info.type === 'directory' && (await host.listDir(target)).length === 0) return;

@@ -8,6 +8,15 @@ import type { TranscriptEntry } from '../kube/transcript.js';
  */
 export type ProgressStyle = 'fancy' | 'plain' | 'verbose' | 'silent';
 
+/**
+ * CI is set by every CI service (true, 1, yes, the service's name); CI=false and an empty CI are how a job says it is
+ * not one, as the ci-info package reads them.
+ */
+export function isCi(env: Record<string, string | undefined>): boolean {
+  const value = env.CI;
+  return value !== undefined && value !== '' && value.toLowerCase() !== 'false';
+}
+
 export function progressStyle(options: {
   json: boolean;
   quiet?: boolean;
@@ -17,7 +26,7 @@ export function progressStyle(options: {
 }): ProgressStyle {
   if (options.json || options.quiet) return 'silent';
   if (options.verbose) return 'verbose';
-  const plain = !options.stderrIsTTY || options.env.CI !== undefined || options.env.NO_COLOR !== undefined || options.env.TERM === 'dumb';
+  const plain = !options.stderrIsTTY || isCi(options.env) || options.env.NO_COLOR !== undefined || options.env.TERM === 'dumb';
   return plain ? 'plain' : 'fancy';
 }
 

@@ -466,10 +466,10 @@ function checkPortMappings(
   });
 }
 
-/** The nodes' settings with each extra mount's hostPath absolute: relative ones are relative to the cluster file's directory. */
-export function resolveMountPaths(nodes: Nodes, file: string): Nodes {
+/** The nodes' settings with each extra mount's hostPath absolute: relative ones are relative to `baseDir` (the file's). */
+export function resolveMountPaths(nodes: Nodes, baseDir: string): Nodes {
   if (nodes.extraMounts.length === 0) return nodes;
-  return { ...nodes, extraMounts: nodes.extraMounts.map((mount) => ({ ...mount, hostPath: path.resolve(path.dirname(file), mount.hostPath) })) };
+  return { ...nodes, extraMounts: nodes.extraMounts.map((mount) => ({ ...mount, hostPath: path.resolve(baseDir, mount.hostPath) })) };
 }
 
 /** The file's schema; defaults are applied in parsing, so the parsed file is complete. */

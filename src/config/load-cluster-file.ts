@@ -299,7 +299,7 @@ export function loadClusterFile(file: string, content: string | Uint8Array, opti
     ...result.data,
     cni: manifest === undefined ? result.data.cni : { ...result.data.cni, manifest: fromFile(manifest) },
     hosts: result.data.hosts.map((entry) => (entry.identity === undefined ? entry : { ...entry, identity: fromFile(entry.identity) })),
-    nodes: resolveMountPaths(result.data.nodes, file),
+    nodes: resolveMountPaths(result.data.nodes, baseDir),
   };
 }
 

@@ -33,23 +33,40 @@ export async function fileIn(stream: NodeJS.ReadableStream, name: string): Promi
 
 /** The first regular file `wanted` accepts (by its name without ./, and whether it is the archive's first entry). */
 async function pickFile(stream: NodeJS.ReadableStream, wanted: (name: string, first: boolean) => boolean): Promise<Buffer | undefined> {
-  const extract = tar.extract();
   let found: Buffer | undefined;
+  await eachFile(
+    stream,
+    (name, _size, first) => found === undefined && wanted(name, first),
+    (_name, content) => (found = content),
+  );
+  return found;
+}
+
+/**
+ * Reads a tar stream to its end, handing `take` the regular files `want` accepts (by name without ./, size, and
+ * whether it is the first entry); everything else is skipped unread.
+ */
+export async function eachFile(
+  stream: NodeJS.ReadableStream,
+  want: (name: string, size: number, first: boolean) => boolean,
+  take: (name: string, content: Buffer) => void,
+): Promise<void> {
+  const extract = tar.extract();
   let first = true;
   extract.on('entry', (header, entry, next) => {
-    const take = found === undefined && header.type === 'file' && wanted(header.name.replace(/^\.?\//, ''), first);
+    const name = header.name.replace(/^\.?\//, '');
+    const wanted = header.type === 'file' && want(name, header.size ?? 0, first);
     first = false;
-    if (!take) {
+    if (!wanted) {
       entry.resume();
       entry.on('end', next);
       return;
     }
     buffer(entry).then((content) => {
-      found = content;
+      take(name, content);
       next();
     }, next);
   });
   // pipeline: a source that breaks mid-transfer rejects instead of leaving the extraction waiting forever.
   await pipeline(Readable.from(stream as AsyncIterable<Buffer>), extract);
-  return found;
 }

@@ -1,5 +1,7 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { RootletError } from '../errors.js';
 import { firstFile, packArchive } from './archive.js';
@@ -321,11 +323,20 @@ export class DockerApiEngine implements Engine {
       const collected = Promise.all([text(stdout), text(stderr)]);
       // The abort signal of the request stops only the wait for the upgrade: once hijacked, the stream is ours to end.
       const { signal } = options;
+      const streamed = options.stdin !== undefined && typeof options.stdin !== 'string' && !(options.stdin instanceof Uint8Array);
+      // With a streamed stdin, a command that exits before reading it all makes the engine reset the connection:
+      // that is the command's answer (its exit code below), not the engine failing.
+      let streamError: Error | undefined;
+      let sourceError: Error | undefined;
       let onAbort: (() => void) | undefined;
       const ended = new Promise<void>((resolve, reject) => {
         stream.on('end', resolve);
         stream.on('close', resolve);
-        stream.on('error', reject);
+        stream.on('error', (error: Error) => {
+          if (!streamed) return reject(error);
+          streamError = error;
+          resolve();
+        });
         if (signal) {
           onAbort = () => {
             stream.destroy();
@@ -337,12 +348,22 @@ export class DockerApiEngine implements Engine {
       });
       if (options.stdin === undefined) {
         // Nothing to send.
-      } else if (typeof options.stdin === 'string' || options.stdin instanceof Uint8Array) stream.end(Buffer.from(options.stdin));
+      } else if (!streamed) stream.end(Buffer.from(options.stdin as string | Uint8Array));
       else {
-        // A stream (an image archive): piped through with backpressure; its failure ends the exec with that error.
-        const source = options.stdin;
-        source.on('error', (error: Error) => stream.destroy(error));
-        source.pipe(stream);
+        // A stream (an image archive), with backpressure; pipeline ends the exec's stdin when it ends, and a source
+        // that fails (or has failed already) destroys the connection, so the command never waits for more.
+        const source = options.stdin as NodeJS.ReadableStream;
+        const readable = source as Readable;
+        // Failed or closed before it was handed over: nothing will come, so the command gets no stdin at all.
+        if (readable.destroyed) sourceError = readable.errored ?? new Error('the input stream was closed before it could be sent');
+        // pipeline destroys the source with the connection's own error: that one is not the source failing.
+        source.once('error', (error: Error) => {
+          if (error !== streamError) sourceError ??= error;
+        });
+        pipeline(source, stream).catch((error: unknown) => {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          streamError ??= failure;
+        });
       }
       try {
         await ended;
@@ -352,7 +373,16 @@ export class DockerApiEngine implements Engine {
       stdout.end();
       stderr.end();
       const [out, err] = await collected;
-      const { ExitCode: code } = await exec.inspect();
+      let { ExitCode: code, Running: running } = await exec.inspect();
+      // After a broken stdin the engine may report the command as running a moment longer: wait up to 2 s for its end.
+      for (let tries = 0; streamError && !sourceError && running && tries < 20; tries++) {
+        await sleep(100);
+        ({ ExitCode: code, Running: running } = await exec.inspect());
+      }
+      // What was sent could not be read to its end: that is the reason, whatever the command made of the cut.
+      if (sourceError) throw sourceError;
+      // The stream broke while the command still ran (or never reported an exit): the transfer failed, not the command.
+      if (streamError && (running || code === null)) throw streamError;
       return { exitCode: code ?? 1, stdout: out, stderr: err };
     });
   }

@@ -45,6 +45,7 @@ for (const kind of ['podman', 'docker'] as const) {
     let appId: string;
     let home: string;
     let rootlet: (args: string[]) => Promise<CliResult>;
+    let up: CliResult;
 
     /** The name `podman build` gives a local build (its Docker API would say docker.io/library/): what users have. */
     const built = (tag: string) => (kind === 'podman' ? `localhost/${tag}` : tag);
@@ -64,7 +65,7 @@ for (const kind of ['podman', 'docker'] as const) {
       home = await mkdtemp(path.join(os.tmpdir(), `rootlet-e2e-load-${kind}-`));
       await chown(home, uid, uid);
       rootlet = rootletAs(USERS[kind], uid, home);
-      const up = await rootlet(['up', '--name', name, '--workers', '1', '--image', image, '--skip-doctor', '--wait', '60s', '--json']);
+      up = await rootlet(['up', '--name', name, '--workers', '1', '--image', image, '--skip-doctor', '--wait', '60s', '--verbose']);
       expect(up.exitCode, up.stderr).toBe(0);
     }, 240_000);
 
@@ -72,11 +73,17 @@ for (const kind of ['podman', 'docker'] as const) {
       for (const node of await engine.listNodes(name)) await engine.removeNode(node.name).catch(() => undefined);
       await engine.removeNetwork(`rootlet-${name}`).catch(() => undefined);
       const docker = new Docker({ socketPath: socket });
-      for (const version of [1, 2, 3])
+      for (const version of [1, 2, 3, 4])
         await docker
           .getImage(built(`rootlet-load-${name}:${version}`))
           .remove({ force: true })
           .catch(() => undefined);
+    });
+
+    it('up --verbose showed every command run in the nodes, the token never', () => {
+      expect(up.stderr).toMatch(new RegExp(`^  \\[${controlPlane}\\] \\$ kubeadm init --config /kind/rootlet-init\\.yaml .* -> exit 0, \\d+ ms$`, 'm'));
+      expect(up.stderr).toMatch(new RegExp(`^  \\[${worker}\\] \\$ kubeadm join --config /kind/rootlet-join\\.yaml`, 'm'));
+      expect(up.stderr).not.toMatch(TOKEN);
     });
 
     it('streams an image into every node, under the name a pod uses', async () => {
@@ -131,6 +138,28 @@ for (const kind of ['podman', 'docker'] as const) {
       expect(loads(again).map((load) => load.outcome)).toEqual(['present', 'present']);
     });
 
+    it('loads the nodes that can take it when one cannot, and finishes on a re-run', async () => {
+      const fourth = `rootlet-load-${name}:4`;
+      await buildAppImage(engine, built(fourth), `fourth app of ${name}\n`);
+      const docker = new Docker({ socketPath: socket });
+      await docker.getContainer(worker).stop({ t: 0 });
+      const partial = await rootlet(['load', '--name', name, fourth, '--json']);
+      expect(partial.exitCode).toBe(1);
+      const outcomes = loads(partial);
+      expect(outcomes.map((load) => [load.node, load.outcome])).toEqual([
+        [controlPlane, 'loaded'],
+        [worker, 'failed'],
+      ]);
+      expect(outcomes[1]!.error?.message).toMatch(new RegExp(`^node ${worker} is (exited|stopped)`));
+      await engine.startNode(worker);
+      const rerun = await rootlet(['load', '--name', name, fourth, '--json']);
+      expect(rerun.exitCode, rerun.stderr).toBe(0);
+      expect(loads(rerun).map((load) => [load.node, load.outcome])).toEqual([
+        [controlPlane, 'present'],
+        [worker, 'loaded'],
+      ]);
+    });
+
     it('says what is wrong when the image, the node or the archive is not there', async () => {
       const missing = await rootlet(['load', '--name', name, 'no-such-image:0']);
       expect(missing.exitCode).toBe(1);
@@ -157,7 +186,7 @@ for (const kind of ['podman', 'docker'] as const) {
       const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
       const relative = files.map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name))).sort();
       for (const node of [controlPlane, worker])
-        for (const file of ['inspect.json', 'console.log', 'crictl-images.txt', 'journal.log', 'kubernetes-version.txt'])
+        for (const file of ['inspect.json', 'console.log', 'crictl-images.txt', 'journal.log', 'kubernetes-version.txt', 'kubeadm.yaml'])
           expect(relative).toContain(`${node}/${file}`);
       for (const file of ['rootlet-version.txt', 'doctor.json', 'cluster.json', 'kubectl/nodes.json', `engines/this-host.json`])
         expect(relative).toContain(file);
@@ -165,6 +194,9 @@ for (const kind of ['podman', 'docker'] as const) {
         Name: expect.stringContaining(controlPlane) as unknown,
       });
       expect(await readFile(path.join(dir, 'kubectl/nodes.json'), 'utf8')).toContain(worker);
+      // The configuration kubeadm was given, its token redacted.
+      expect(await readFile(path.join(dir, worker, 'kubeadm.yaml'), 'utf8')).toMatch(/kind: JoinConfiguration[\s\S]*token: <redacted>/);
+      expect(await readFile(path.join(dir, controlPlane, 'kubeadm.yaml'), 'utf8')).toMatch(/kind: InitConfiguration[\s\S]*token: <redacted>/);
       expect(await readFile(path.join(dir, worker, 'crictl-images.txt'), 'utf8')).toContain(app.split(':')[0]);
       for (const entry of files) {
         const file = path.join(entry.parentPath, entry.name);

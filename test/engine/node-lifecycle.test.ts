@@ -3,6 +3,7 @@ import { chmod, mkdtemp, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createServer, type Server } from 'node:net';
+import { PassThrough, Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
@@ -252,6 +253,23 @@ describe.each(kinds)('node containers on rootless %s', (kind: EngineKind) => {
     const big = 'x'.repeat(300_000);
     const echoed = await engine.exec(node.name, ['sh', '-c', 'cat | wc -c'], { stdin: big });
     expect(echoed.stdout.trim()).toBe(String(big.length));
+
+    // A stream on stdin (an image archive): piped through, several MB.
+    const chunks = Array.from({ length: 64 }, () => Buffer.alloc(64 * 1024, 'y'));
+    const streamed = await engine.exec(node.name, ['sh', '-c', 'cat | wc -c'], { stdin: Readable.from(chunks) });
+    expect(streamed).toMatchObject({ exitCode: 0, stdout: `${64 * 64 * 1024}\n` });
+    // A command that quits before reading it all answers with its own exit code and words, not an engine error.
+    const quits = await engine.exec(node.name, ['sh', '-c', 'head -c 1 >/dev/null; echo bad archive >&2; exit 3'], { stdin: Readable.from(chunks) });
+    expect(quits).toMatchObject({ exitCode: 3, stderr: expect.stringContaining('bad archive') as unknown });
+    // A source that breaks midway fails the exec with the source's error, and the command is not left waiting.
+    const breaking = new PassThrough();
+    breaking.write(chunks[0]);
+    setTimeout(() => breaking.destroy(new Error('export broke')), 300);
+    await expect(engine.exec(node.name, ['sh', '-c', 'cat >/dev/null; echo read-all'], { stdin: breaking })).rejects.toThrow(/export broke/);
+    // One that has failed before it is handed over, too.
+    const broken = new PassThrough().on('error', () => undefined);
+    broken.destroy(new Error('failed before'));
+    await expect(engine.exec(node.name, ['sh', '-c', 'cat >/dev/null'], { stdin: broken })).rejects.toThrow(/failed before|premature close/i);
   });
 
   it('copies files in and out, and refuses tmpfs targets Docker would silently lose', async () => {

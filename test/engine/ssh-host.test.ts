@@ -117,7 +117,7 @@ describe.skipIf(!facts)('SshHost against the test sshd', () => {
       expect(await host.readText(file)).toBe('secret: x\n');
       const uid = Number((await host.run(['id', '-u'])).stdout.trim());
       const gid = Number((await host.run(['id', '-g'])).stdout.trim());
-      expect(await host.stat(file)).toEqual({ type: 'file', mode: 0o600, uid, gid });
+      expect(await host.stat(file)).toEqual({ type: 'file', mode: 0o600, uid, gid, size: 'secret: x\n'.length });
       expect(await host.stat(path.posix.dirname(file))).toMatchObject({ type: 'directory', mode: 0o700 });
 
       await host.writeFile(file, new Uint8Array([0, 1, 2, 255]), { mode: 0o640 });

@@ -362,7 +362,7 @@ describe.each(kinds)('stand-in kubeadm and kubectl on rootless %s', (kind: Engin
 
       const nodes = await h.kubectlJson<NodeList>(cp, ['get', 'nodes']);
       expect(nodes.kind).toBe('List');
-      expect(nodes.items.map((node) => node.metadata.name)).toEqual([cp, ...workers]);
+      expect(nodes.items.map((node) => node.metadata.name).sort()).toEqual([cp, ...workers]);
       for (const node of nodes.items) {
         expect(node.status.conditions.find((condition) => condition.type === 'Ready')).toMatchObject({
           status: 'False',

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ClusterFileSchema } from '../../src/config/cluster-file.js';
 import { loadClusterFile, mergeClusterOptions } from '../../src/config/load-cluster-file.js';
 import { ExitCode } from '../../src/errors.js';
-import { hostEntry, isCi, parseHostList, renderWizardFile, shouldAsk, startCommands, wizardClusterFile, type AskConditions } from '../../src/cli/wizard.js';
+import { isCi } from '../../src/cluster/progress.js';
+import { hostEntry, parseHostList, renderWizardFile, shouldAsk, startCommands, wizardClusterFile, type AskConditions } from '../../src/cli/wizard.js';
 import { thrown } from '../support/thrown.js';
 
 describe('isCi', () => {
