@@ -36,6 +36,7 @@ test-node24: build $(NODE24)
 test: build test-prereqs test-node24
 	npm run typecheck
 	npm run lint
+	rm -f .vitest/reliability.jsonl
 	npx vitest run --reporter=default --reporter=json --outputFile=.vitest/results.json
 	@node scripts/test-summary.mjs .vitest/results.json
 

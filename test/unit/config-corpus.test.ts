@@ -10,12 +10,13 @@ import { mkdtemp, open, readFile, rm, truncate, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { MAX_PROBLEMS, MAX_YAML_BYTES } from '../../src/config/bounded-yaml.js';
 import { ClusterFileError, loadClusterFile } from '../../src/config/load-cluster-file.js';
 import { loadClusterFileFrom } from '../../src/cli/cluster-flags.js';
 import { ExitCode } from '../../src/errors.js';
 import { LocalHost } from '../../src/host/local-host.js';
+import { tally } from '../support/reliability.js';
 
 const CORPUS = fileURLToPath(new URL('../fixtures/cluster-files/broken', import.meta.url));
 const HEADER = 'apiVersion: rootlet.dev/v1alpha1\nkind: Cluster\n';
@@ -73,6 +74,11 @@ function printed(error: ClusterFileError): string[] {
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 let tried = 0;
+/** One bad input tried: counted for the README's reliability figures once the test has passed or failed. */
+function tried1(what: string): void {
+  tried++;
+  onTestFinished(({ task }) => tally('bad-input', `cluster file: ${what}`, task.result?.state === 'pass'));
+}
 
 function timed<T>(run: () => T): { result: T; ms: number } {
   const start = performance.now();
@@ -97,7 +103,7 @@ describe('the corpus of broken cluster files', () => {
     const bytes = await readFile(file);
     const expected = expectationOf(name, bytes);
     const { result: error, ms } = timed(() => refusal(() => loadClusterFile(file, bytes)));
-    tried++;
+    tried1(name);
     expect(error.exitCode).toBe(expected.exit);
     expect(ms).toBeLessThan(SOON_MS);
     const got = error.problems.map((problem) => `${problem.line}:${problem.col} ${problem.path === '' ? '' : `${problem.path}: `}${problem.message}`);
@@ -127,7 +133,7 @@ describe('hostile inputs made by the test', () => {
     for (let written = 0; written < 50 * 1024 * 1024; written += block.byteLength) await handle.write(block);
     await handle.close();
     await truncate(file, 50 * 1024 * 1024);
-    tried++;
+    tried1(expect.getState().currentTestName ?? 'generated');
     const start = performance.now();
     const error = await refusalOf(() => loadClusterFileFrom(new LocalHost(), file));
     expect(performance.now() - start).toBeLessThan(SOON_MS);
@@ -139,7 +145,7 @@ describe('hostile inputs made by the test', () => {
     const file = path.join(dir, 'sparse.yaml');
     await writeFile(file, HEADER);
     await truncate(file, 8 * 1024 ** 3);
-    tried++;
+    tried1(expect.getState().currentTestName ?? 'generated');
     const error = await refusalOf(() => loadClusterFileFrom(new LocalHost(), file));
     expect(error.message).toBe(`${file}:1:1: the file is 8.0 GiB: a cluster file is at most 128 KiB`);
   });
@@ -152,7 +158,7 @@ describe('hostile inputs made by the test', () => {
         yield Buffer.alloc(64 * 1024, 'a');
       }
     }
-    tried++;
+    tried1(expect.getState().currentTestName ?? 'generated');
     const error = await refusalOf(() => loadClusterFileFrom(new LocalHost(), '-', { stdin: endless() }));
     expect(error.message).toMatch(/^<stdin>:1:1: the file is \d+ KiB: a cluster file is at most 128 KiB$/);
     expect(chunks).toBe(Math.floor(MAX_YAML_BYTES / (64 * 1024)) + 1);
@@ -183,7 +189,7 @@ describe('hostile inputs made by the test', () => {
   it.each(generated)('refuses %s soon, listing at most the first problems', (_name, make, pattern) => {
     const text = make();
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_YAML_BYTES);
-    tried++;
+    tried1(expect.getState().currentTestName ?? 'generated');
     const { result: error, ms } = timed(() => refusal(() => loadClusterFile('/c.yaml', text)));
     expect(ms).toBeLessThan(SOON_MS);
     expect(error.problems.length).toBeLessThanOrEqual(MAX_PROBLEMS);
