@@ -6,7 +6,7 @@
  * stand-in node image stands in for kubeadm and kubectl only. While it runs, every process argv on the machine is
  * watched for anything shaped like a bootstrap token.
  */
-import { chown, copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chown, copyFile, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,8 +73,12 @@ if (!facts || !podmanSocket) {
         });
       }
       const result = await child;
-      return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+      const run = { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+      outputs.push(run.stdout, run.stderr);
+      return run;
     };
+    /** Everything rootlet printed, for the token scan at the end. */
+    const outputs: string[] = [];
     const joinJson = (run: Run): HostOutcome[] => (JSON.parse(run.stdout) as { hosts: HostOutcome[] }).hosts;
     const knownHosts = () => path.join(home, '.ssh', 'known_hosts');
 
@@ -280,6 +284,10 @@ if (!facts || !podmanSocket) {
       expect((await clusterNodes()).map((node) => node.metadata.name)).toHaveLength(2);
       const members = JSON.parse(await readFile(path.join(home, '.local/state/rootlet', name, 'hosts.json'), 'utf8')) as { hosts: Array<{ host: string }> };
       expect(members.hosts.map((member) => member.host)).toEqual([host1]);
+      // The member list (no secrets, but who connects where with which key) is the user's alone.
+      const state = path.join(home, '.local/state/rootlet', name);
+      expect((await stat(path.join(state, 'hosts.json'))).mode & 0o777).toBe(0o600);
+      expect((await stat(state)).mode & 0o777).toBe(0o700);
     }, 120_000);
 
     it('down removes the nodes on every host, and forgets the hosts', async () => {
@@ -324,9 +332,18 @@ if (!facts || !podmanSocket) {
       expect(await engines[0].listNodes(whole)).toEqual([]);
     }, 180_000);
 
-    it('never had a bootstrap token in any process argv on the machine', () => {
+    it('never had a bootstrap token in any process argv on the machine, nor in anything rootlet printed or logged', async () => {
       expect(watch.samples()).toBeGreaterThan(10);
       expect(watch.hits().join('\n')).toBe('');
+      expect(outputs.length).toBeGreaterThan(20);
+      // A token as a word: event names (<object>.<16 hex>) hold the same shape inside longer words.
+      const token = /(?<![a-z0-9-])[a-z0-9]{6}\.[a-z0-9]{16}(?![a-z0-9])/;
+      for (const output of outputs) expect(output).not.toMatch(token);
+      // rootlet's own logs and member lists, and the collected logs (rootlet logs) of the cluster.
+      const files = (await readdir(home, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+      expect(files.some((entry) => entry.name.endsWith('.log'))).toBe(true);
+      for (const entry of files.filter((candidate) => !candidate.parentPath.includes('.ssh') && candidate.name !== 'impostor'))
+        expect(await readFile(path.join(entry.parentPath, entry.name), 'utf8'), entry.name).not.toMatch(token);
     });
   });
 }
