@@ -566,7 +566,7 @@ async function upLocked(request: UpRequest): Promise<UpResult> {
           if (signal.aborted) throw error;
           // A full disk or an unwritable path is no reason to remove a running cluster: up fails after the list instead.
           ctx.kubeconfigError = kubeconfigNotWritten(cluster.name, ctx.kubeconfigPath, error);
-          task.skip(`Kubeconfig not written to ${ctx.kubeconfigPath}`);
+          task.skip(`not written to ${ctx.kubeconfigPath}`);
           return;
         }
         task.title = `Kubeconfig: context ${contextName(cluster.name)} in ${ctx.kubeconfigPath}`;
