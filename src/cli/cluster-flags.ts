@@ -8,7 +8,10 @@ import { ClusterFileError, formatPath, loadClusterFile } from '../config/load-cl
 import { HostFileError, type Host } from '../host/host.js';
 import { HOST_CHECKS } from '../doctor/checks/index.js';
 
-const integer = (min: number, max: number) => z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
+const integer = (min: number, max: number) => {
+  const range = { error: `must be a whole number from ${min} to ${max}` };
+  return z.string().regex(/^\d+$/, range).transform(Number).pipe(z.number().int().min(min, range).max(max, range));
+};
 
 /** Flags that describe the cluster; they set no defaults (defaults < file < flags), and the merge validates the rest. */
 export const clusterFlags = z.object({

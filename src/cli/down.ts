@@ -10,7 +10,10 @@ import { printJson } from './output.js';
 import { parseOptions } from './parse-options.js';
 import { connectSsh } from './ssh-connect.js';
 import { resolveSshHost } from '../host/ssh-config.js';
-import { targetId } from '../host/ssh-target.js';
+import { parseSshTarget, targetId } from '../host/ssh-target.js';
+
+/** A member's node name, `<cluster>-<hostname>`: a DNS label. */
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const Options = engineChoiceFlags.extend({
   name: clusterFlags.shape.name,
@@ -24,6 +27,8 @@ export async function downCommand(raw: unknown): Promise<number> {
   const options = parseOptions(Options, raw);
   if (options.all && options.name !== undefined) throw new UsageError('--all and --name both choose what to remove', 'Use one of them.');
   if (options.all && options.host !== undefined) throw new UsageError('--host removes one host of one cluster, --all every cluster', 'Use one of them.');
+  // Refused before any engine is asked: what is neither an SSH host nor a node name cannot name a member.
+  if (options.host !== undefined && !NODE_NAME.test(options.host)) parseSshTarget(options.host);
   const host = new LocalHost();
   const engine = await engineFor(host, { socket: options.engineSocket, kind: options.engine, allowRootful: options.allowRootful }, process.env);
   const name = options.name ?? DEFAULT_CLUSTER_NAME;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ExitCode, RootletError, UsageError } from '../errors.js';
 import { engineFor } from '../cluster/engine-choice.js';
-import { kubeconfigTarget, mergeIntoKubeconfig } from '../cluster/kubeconfig-store.js';
+import { exposedKubeconfigWarning, kubeconfigTarget, mergeIntoKubeconfig } from '../cluster/kubeconfig-store.js';
 import { apiServerUrl, controlPlaneName } from '../cluster/names.js';
 import { ClusterRecord } from '../cluster/record.js';
 import { DEFAULT_CLUSTER_NAME } from '../config/cluster-file.js';
@@ -46,7 +46,9 @@ export async function kubeconfigCommand(raw: unknown): Promise<number> {
     return ExitCode.ok;
   }
   const target = await kubeconfigTarget(host, process.env);
-  await mergeIntoKubeconfig(host, target, entry, { switchContext: options.switch });
+  const merged = await mergeIntoKubeconfig(host, target, entry, { switchContext: options.switch });
+  const warning = exposedKubeconfigWarning(merged);
+  if (warning !== undefined) process.stderr.write(`warning: ${warning}\n`);
   process.stderr.write(`context rootlet-${name} written to ${target}${options.switch ? ' (current context)' : ''}\n`);
   return ExitCode.ok;
 }

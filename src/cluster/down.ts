@@ -10,6 +10,8 @@ import { memberHostError, withMemberEngine, type SshConnect } from './member-hos
 import { clustersWithMembers, readMembers, updateMembers, type MemberHost } from './members.js';
 import { controlPlaneName, networkName } from './names.js';
 import { clusterNames } from './status.js';
+import { withClusterLock } from './cluster-lock.js';
+import { DEFAULT_WAIT_MS } from '../config/cluster-file.js';
 
 /** What happened on one member host. */
 export interface HostDownResult {
@@ -67,10 +69,14 @@ async function downMember(member: MemberHost, name: string, remote: RemoteAccess
   }
 }
 
+/** How long down waits for an up (or down) of the same cluster to finish: as long as up's default readiness wait. */
+const DOWN_LOCK_TIMEOUT_MS = DEFAULT_WAIT_MS;
+
 /**
  * Removes a cluster's nodes (with their /var volumes) on this host and on every member host, its networks and its
  * kubeconfig entries. Idempotent: what is already gone counts as removed, and a cluster that does not exist is removed
- * already. A member host that cannot be reached keeps its entry, so running down again retries it.
+ * already. A member host that cannot be reached keeps its entry, so running down again retries it. Waits for an `up`
+ * of the same cluster to finish first (the cluster's lock), so it never removes nodes an up is still building on.
  */
 export async function downCluster(
   host: Host,
@@ -79,6 +85,14 @@ export async function downCluster(
   env: Record<string, string | undefined>,
   remote: RemoteAccess,
 ): Promise<DownResult> {
+  return withClusterLock(host, env, name, () => downLocked(host, engine, name, env, remote), {
+    command: 'down',
+    timeoutMs: DOWN_LOCK_TIMEOUT_MS,
+    signal: remote.signal,
+  });
+}
+
+async function downLocked(host: Host, engine: Engine, name: string, env: Record<string, string | undefined>, remote: RemoteAccess): Promise<DownResult> {
   const members = await readMembers(host, env, name);
   const hosts = await Promise.all(members.map((member) => downMember(member, name, remote)));
   const done = new Set(hosts.filter((result) => !result.error).map((result) => result.host));

@@ -4,7 +4,7 @@
  * what another just wrote.
  */
 import path from 'node:path';
-import { ExitCode, RootletError } from '../errors.js';
+import { asRootletError, ExitCode, RootletError } from '../errors.js';
 import { HostFileError, readTextIfExists, type Host } from '../host/host.js';
 import {
   entryContext,
@@ -81,6 +81,8 @@ export interface KubeconfigMerged {
   /** current-context before and after the write (undefined or '' when unset). */
   previousContext: string | undefined;
   currentContext: string | undefined;
+  /** The file's mode before, when group or others could read or write it (its credentials were exposed); it is 0600 now. */
+  exposedMode?: number;
 }
 
 /**
@@ -95,17 +97,20 @@ export async function mergeIntoKubeconfig(host: Host, target: string, entry: Kub
       kubeconfigLockPath(target),
       async () => {
         const existing = await readKubeconfigFile(host, target);
+        // Looked at before the write, which replaces the file with a 0600 one: it now holds this cluster's key too.
+        const before = existing === undefined ? undefined : await host.stat(target);
         const merged = mergeKubeconfig(existing, entry, { switchContext: options.switchContext });
         await host.writeFile(target, renderKubeconfig(merged), { mode: KUBECONFIG_MODE, followSymlink: true });
         const names = new Set([...entry.clusters, ...entry.contexts, ...entry.users].map((item) => item.name));
-        const before = existing ? [...existing.clusters, ...existing.contexts, ...existing.users] : [];
+        const entries = existing ? [...existing.clusters, ...existing.contexts, ...existing.users] : [];
         return {
           path: target,
           created: existing === undefined,
           context,
-          replaced: before.some((item) => names.has(item.name)),
+          replaced: entries.some((item) => names.has(item.name)),
           previousContext: existing?.['current-context'] ?? undefined,
           currentContext: merged['current-context'] ?? undefined,
+          ...(before !== undefined && (before.mode & 0o077) !== 0 ? { exposedMode: before.mode } : {}),
         };
       },
       lockOptions(options),
@@ -147,6 +152,27 @@ export async function removeFromKubeconfigFile(
   });
 }
 
+/** The one-line warning for a kubeconfig that others could read before rootlet rewrote it 0600. */
+export function exposedKubeconfigWarning(merged: KubeconfigMerged): string | undefined {
+  if (merged.exposedMode === undefined) return undefined;
+  const mode = merged.exposedMode.toString(8).padStart(4, '0');
+  return `${merged.path} had mode ${mode}: other users could read the credentials in it (rotate them if that matters); it is 0600 now`;
+}
+
+/**
+ * The error of an `up` whose cluster is running but whose kubeconfig could not be merged (an unwritable path, a full
+ * disk): exit 1, naming the file, and the command that prints the kubeconfig instead.
+ */
+export function kubeconfigNotWritten(cluster: string, target: string, error: unknown): RootletError {
+  const known = asRootletError(error);
+  const why = known.message.startsWith(`${target}: `) ? known.message.slice(target.length + 2) : known.message;
+  return new RootletError('kubeconfig-not-written', `cluster ${cluster} is up, but its kubeconfig could not be written to ${target}: ${why}`, {
+    details: known.hint === undefined ? [] : [`fix: ${known.hint}`],
+    hint: `the cluster keeps running: \`rootlet kubeconfig --name ${cluster} --print > FILE\` writes its kubeconfig to FILE (then kubectl --kubeconfig FILE get nodes)`,
+    cause: error,
+  });
+}
+
 /** A kubeconfig of its own (`rootlet kubeconfig --output FILE`): replaces the file, 0600, atomically. */
 export async function writeStandaloneKubeconfig(host: Host, file: string, entry: Kubeconfig): Promise<void> {
   await withFileHints(file, () => host.writeFile(file, renderKubeconfig(entry), { mode: KUBECONFIG_MODE, followSymlink: true }));
@@ -181,7 +207,13 @@ async function withFileHints<T>(target: string, body: () => Promise<T>): Promise
       missing: `${path.posix.dirname(error.path)} was removed meanwhile: run the command again`,
       other: `${target} must be a regular file: move what is there, ${elsewhere}`,
     };
-    const hint = hints[error.problem];
+    // Disk full, quota, read-only filesystem: the words of the errno, whatever the host.
+    const disk = /no space left|quota/i.test(error.message)
+      ? `the filesystem of ${path.posix.dirname(error.path)} is full: free some space, ${elsewhere}`
+      : /read-only file ?system/i.test(error.message)
+        ? `${path.posix.dirname(error.path)} is on a read-only filesystem: ${elsewhere}`
+        : undefined;
+    const hint = disk ?? hints[error.problem];
     throw new RootletError('kubeconfig-file', error.message, { hint, cause: error });
   }
 }

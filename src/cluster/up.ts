@@ -46,7 +46,8 @@ import { UndoStack } from '../undo-stack.js';
 import { nodeAddress } from './addresses.js';
 import { AUTO_ADDRESS, chooseAdvertiseAddress } from './advertise.js';
 import { pickApiServerPort } from './api-port.js';
-import { mergeIntoKubeconfig, kubeconfigTarget } from './kubeconfig-store.js';
+import { exposedKubeconfigWarning, kubeconfigNotWritten, mergeIntoKubeconfig, kubeconfigTarget } from './kubeconfig-store.js';
+import { withClusterLock } from './cluster-lock.js';
 import { apiServerUrl, controlPlaneName, contextName, networkName, workerNames } from './names.js';
 import { waitForApiServer, waitUntilReady } from './readiness-wait.js';
 import { ClusterRecord, clusterRecord } from './record.js';
@@ -139,6 +140,8 @@ interface UpContext {
   bootMs: number;
   /** The control plane's address for nodes on other hosts; undefined for a one-host cluster. */
   advertiseAddress: string | undefined;
+  /** The cluster is up but the kubeconfig could not be written: up's error, after the task list (nothing is undone). */
+  kubeconfigError: RootletError | undefined;
 }
 
 function kubeNodes(cluster: ClusterOptions, controlPlane: string, workers: readonly string[]): KubeNode[] {
@@ -243,7 +246,13 @@ function nodeSpec(cluster: ClusterOptions, name: string, role: NodeSpec['role'],
   };
 }
 
+/** One up or down of a cluster at a time: a second up waits (up to its --wait), then reconciles what the first made. */
 export async function upCluster(request: UpRequest): Promise<UpResult> {
+  const { host, env, cluster, signal } = request;
+  return withClusterLock(host, env, cluster.name, () => upLocked(request), { command: 'up', timeoutMs: cluster.waitMs, signal });
+}
+
+async function upLocked(request: UpRequest): Promise<UpResult> {
   const started = Date.now();
   const { host, cluster, signal } = request;
   const undo = new UndoStack();
@@ -549,7 +558,17 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
           server: apiServerUrl(cluster.networking.apiServerAddress, ctx.apiPort),
         });
         ctx.kubeconfigPath = await kubeconfigTarget(host, request.env);
-        await mergeIntoKubeconfig(host, ctx.kubeconfigPath, entry, { switchContext: request.switchContext });
+        try {
+          const merged = await mergeIntoKubeconfig(host, ctx.kubeconfigPath, entry, { switchContext: request.switchContext, signal });
+          const warning = exposedKubeconfigWarning(merged);
+          if (warning !== undefined) ctx.notes.push(warning);
+        } catch (error) {
+          if (signal.aborted) throw error;
+          // A full disk or an unwritable path is no reason to remove a running cluster: up fails after the list instead.
+          ctx.kubeconfigError = kubeconfigNotWritten(cluster.name, ctx.kubeconfigPath, error);
+          task.skip(`not written to ${ctx.kubeconfigPath}`);
+          return;
+        }
         task.title = `Kubeconfig: context ${contextName(cluster.name)} in ${ctx.kubeconfigPath}`;
       },
     },
@@ -562,6 +581,7 @@ export async function upCluster(request: UpRequest): Promise<UpResult> {
     const error = signal.aborted && !(thrown instanceof RootletError && thrown.exitCode === ExitCode.interrupted) ? interrupted(thrown) : thrown;
     throw await failUp(error, { request, undo, transcript, context });
   }
+  if (context.kubeconfigError) throw context.kubeconfigError;
   return {
     cluster: cluster.name,
     engine: `${context.engine.info.kind} ${context.engine.info.version}`,

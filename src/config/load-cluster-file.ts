@@ -374,7 +374,7 @@ export function mergeClusterOptions(file: ClusterFile | undefined, flags: Cluste
   if (!result.success) {
     const problem = schemaProblems(result.error.issues)[0]!;
     const flag = given.get(problem.at.join('.')) ?? (problem.alsoAt && given.get(problem.alsoAt.join('.')));
-    throw new UsageError(`${flag ?? formatPath(problem.at)}: ${problem.message}`, problem.hint);
+    throw new UsageError(`${flag ?? formatPath(problem.at)}: ${problem.message}`, problem.hint ?? 'See rootlet --help for the accepted values.');
   }
   const { name, image, workers, cni, networking, kubernetes, nodes, wait, hosts } = result.data;
   // Every key listed, optional ones too: a field added to the file must be decided on here.

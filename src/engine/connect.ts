@@ -103,6 +103,8 @@ async function engineKind(probe: Docker): Promise<EngineKind> {
     ),
   );
   response.resume();
+  // Docker and Podman both answer /_ping with Api-Version: a socket without it is some other HTTP server.
+  if (response.headers['api-version'] === undefined) throw new Error('answers HTTP, but not as a Docker or Podman API');
   return response.headers['libpod-api-version'] === undefined ? 'docker' : 'podman';
 }
 
@@ -111,6 +113,8 @@ function transportProblem(error: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied (the socket belongs to another user)';
   if (code === 'ECONNREFUSED') return 'nothing listening (the engine service is stopped)';
   if (code === 'ENOENT') return 'no socket there';
+  // Node's HTTP parser: something listens there, but does not speak HTTP.
+  if (code?.startsWith('HPE_')) return 'answers, but not in HTTP: not an engine API socket';
   // docker-modem ends a request that times out by destroying its socket: "socket hang up".
   if (/timeout|socket hang up/i.test(String((error as Error).message))) return 'no answer in time';
   return (error as Error).message ?? String(error);

@@ -353,6 +353,9 @@ function messageOf(error: unknown): string {
     ENOTDIR: 'not a directory',
     EISDIR: 'is a directory',
     ENOTREG: 'not a regular file',
+    ENOSPC: 'no space left on device',
+    EDQUOT: 'disk quota exceeded',
+    EROFS: 'read-only file system',
   };
   return (code && words[code]) ?? (error instanceof Error ? error.message : String(error));
 }

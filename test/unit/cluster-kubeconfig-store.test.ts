@@ -3,7 +3,9 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  exposedKubeconfigWarning,
   kubeconfigLockPath,
+  kubeconfigNotWritten,
   kubeconfigTarget,
   mergeIntoKubeconfig,
   removeFromKubeconfigFile,
@@ -140,7 +142,7 @@ describe('mergeIntoKubeconfig', () => {
     await writeFile(target, OTHER);
     await chmod(target, 0o644);
     const result = await mergeIntoKubeconfig(host, target, entry('dev'), { switchContext: false });
-    expect(result).toMatchObject({ created: false, replaced: false, previousContext: 'work', currentContext: 'work' });
+    expect(result).toMatchObject({ created: false, replaced: false, previousContext: 'work', currentContext: 'work', exposedMode: 0o644 });
     const config = await read(target);
     expect(names(config)).toEqual(['work', 'rootlet-dev']);
     expect(config.clusters[0]).toEqual(parseKubeconfig(OTHER, 'other').clusters[0]);
@@ -148,6 +150,21 @@ describe('mergeIntoKubeconfig', () => {
     expect(config.users[1]!.user['client-key-data']).toBe(KEY);
     expect(config['current-context']).toBe('work');
     expect(await modeOf(target)).toBe(0o600);
+  });
+
+  it('warns, in one line, of a file group or others could read before; none for a 0600 one or a new one', async () => {
+    const target = path.join(dir, 'config');
+    await writeFile(target, OTHER);
+    await chmod(target, 0o640);
+    const exposed = await mergeIntoKubeconfig(host, target, entry('dev'), { switchContext: false });
+    expect(exposedKubeconfigWarning(exposed)).toBe(
+      `${target} had mode 0640: other users could read the credentials in it (rotate them if that matters); it is 0600 now`,
+    );
+    const again = await mergeIntoKubeconfig(host, target, entry('dev'), { switchContext: false });
+    expect(again.exposedMode).toBeUndefined();
+    expect(exposedKubeconfigWarning(again)).toBeUndefined();
+    const fresh = await mergeIntoKubeconfig(host, path.join(dir, 'new'), entry('dev'), { switchContext: false });
+    expect(exposedKubeconfigWarning(fresh)).toBeUndefined();
   });
 
   it('replaces the entries of a cluster merged again', async () => {
@@ -216,6 +233,22 @@ describe('mergeIntoKubeconfig', () => {
       code: 'kubeconfig-file',
       hint: expect.stringContaining('is a file, not a directory') as unknown,
     });
+  });
+});
+
+describe('kubeconfigNotWritten', () => {
+  it('names the file, the cause and its fix, and prints the kubeconfig instead (exit 1)', async () => {
+    const under = path.join(dir, 'a-file');
+    await writeFile(under, '');
+    const target = path.join(under, 'config');
+    const cause = await mergeIntoKubeconfig(host, target, entry('dev'), { switchContext: true }).catch((error: unknown) => error);
+    const error = kubeconfigNotWritten('dev', target, cause);
+    expect(error).toMatchObject({ code: 'kubeconfig-not-written', exitCode: 1 });
+    expect(error.message).toBe(`cluster dev is up, but its kubeconfig could not be written to ${target}: ${target}.lock: not a directory`);
+    expect(error.details).toEqual([`fix: a parent of ${target} is a file, not a directory: move it, or set KUBECONFIG to a file you can write`]);
+    expect(error.hint).toBe(
+      'the cluster keeps running: `rootlet kubeconfig --name dev --print > FILE` writes its kubeconfig to FILE (then kubectl --kubeconfig FILE get nodes)',
+    );
   });
 });
 
