@@ -269,8 +269,11 @@ export async function joinHosts(local: Host, engine: Engine, cluster: string, ta
         run.result = { host: id, ...outcome, seconds: (Date.now() - hostStarted) / 1000 };
         task.title = `${id}: ${outcome.outcome === 'kept' ? 'already joined' : 'joined'} as ${outcome.node} (${outcome.address})`;
       } catch (thrown) {
-        const error = signal.aborted ? interrupted(thrown) : asRootletError(thrown);
-        const leftovers = options.retain ? [] : await undo.unwind();
+        const lost = signal.aborted ? undefined : ssh?.connectionLost();
+        const error = signal.aborted ? interrupted(thrown) : lost ? keptAfterLoss(lost, cluster, ssh!.id) : asRootletError(thrown);
+        // Without the connection nothing there can be removed: what the host got is kept whole (its member entry, its
+        // node in the cluster), so `down --host` finds it and a re-run finishes it rather than meeting half an undo.
+        const leftovers = options.retain || lost ? [] : await undo.unwind();
         const reason = leftovers.length > 0 ? `${error.message} (could not remove: ${leftovers.join('; ')})` : error.message;
         run.result = { host: run.result.host, outcome: 'failed', reason, error: error.toJSON(), seconds: (Date.now() - hostStarted) / 1000 };
         task.title = `${run.result.host}: failed: ${error.message}`;
@@ -302,6 +305,15 @@ export async function joinHosts(local: Host, engine: Engine, cluster: string, ta
       ? await saveLog(local, options.env, cluster, 'join', transcript, engine, [controlPlane]).catch(() => undefined)
       : undefined;
   return { cluster, hosts: runs.map((run) => run.result), log, seconds: Math.round((Date.now() - started) / 100) / 10 };
+}
+
+/** The lost connection's error, saying what a re-run does and how to remove the host's leftovers instead. */
+function keptAfterLoss(lost: RootletError, cluster: string, host: string): RootletError {
+  return new RootletError(lost.code, lost.message, {
+    exitCode: lost.exitCode,
+    hint: `what ${host} got so far is kept: run the same join again to finish it (or \`rootlet down --name ${cluster} --host ${host}\` to remove it); if it keeps happening, check the network and the sshd log there`,
+    cause: lost.cause ?? lost,
+  });
 }
 
 interface JoinContext extends JoinOptions {

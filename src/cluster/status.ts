@@ -97,6 +97,25 @@ export async function clusterStatus(
     });
     if (!answer.error) problems.push(`node ${member.node} is missing on ${member.host}: \`rootlet join --name ${name} ${member.host}\` creates it again`);
   }
+  // A node the API server knows whose container is on no host rootlet knows of: removed behind rootlet's back.
+  for (const [node, state] of readiness ?? []) {
+    if (statuses.some((status) => status.name === node)) continue;
+    const local = node.startsWith(`${name}-worker`) && /^\d*$/.test(node.slice(`${name}-worker`.length));
+    statuses.push({
+      name: node,
+      role: 'worker',
+      host: local ? 'local' : 'unknown',
+      container: 'missing',
+      ready: state.ready,
+      kubeletVersion: state.kubeletVersion,
+      ports: [],
+    });
+    problems.push(
+      local
+        ? `node ${node} is missing on this host (its container was removed): \`rootlet up --name ${name}\` with the same --workers creates it again`
+        : `node ${node} is registered in the cluster but has no container on any host of it: \`kubectl delete node ${node}\` if it is not coming back`,
+    );
+  }
   return {
     name,
     engine: `${engine.info.kind} ${engine.info.version}`,

@@ -31,10 +31,12 @@ import {
   isJoined,
   kubeadmInit,
   kubeadmJoin,
+  kubectlGet,
   readAdminKubeconfig,
   readCaCertHash,
   readClusterRecord,
   readNodeFacts,
+  removeFromCluster,
   setPublicAddress,
   writeClusterRecord,
   type NodeFacts,
@@ -54,6 +56,7 @@ import { ClusterRecord, clusterRecord } from './record.js';
 import { engineOptions, requireRootless, type EngineChoice } from './engine-choice.js';
 import { hardNofile } from './host-limits.js';
 import { saveLog } from './logs.js';
+import { readMembers } from './members.js';
 import { commandEcho, listrOptions, type ProgressStyle } from './progress.js';
 
 /** Checks of the cluster's own ports, which `rootlet doctor` alone does not know: their remedies go in up's error. */
@@ -284,6 +287,12 @@ async function upLocked(request: UpRequest): Promise<UpResult> {
         ctx.existing = all.filter((node) => node.cluster === cluster.name);
         const others = all.filter((node) => node.cluster !== cluster.name);
         const existingControlPlane = ctx.existing.find((node) => node.role === 'control-plane');
+        // Its certificates and etcd went with the container: no node of the cluster can be joined or kept without it.
+        if (!existingControlPlane) {
+          const members = await readMembers(host, request.env, cluster.name);
+          const left = [...ctx.existing.map((node) => node.name), ...members.map((member) => `${member.node} on ${member.host}`)];
+          if (left.length > 0) throw controlPlaneGone(cluster.name, left);
+        }
         // The cluster file's extra ports are neither the API server's nor the VXLAN port.
         const extra = extraPorts(cluster);
         const ownPorts = (existingControlPlane?.ports ?? []).filter(
@@ -354,10 +363,6 @@ async function upLocked(request: UpRequest): Promise<UpResult> {
               hint: `leave --api-server-port out, or \`rootlet down --name ${cluster.name}\` first`,
             },
           );
-        if (ctx.existing.length > 0 && !ctx.existing.some((node) => node.role === 'control-plane'))
-          throw new RootletError('no-control-plane', `cluster ${cluster.name} has nodes but no control plane`, {
-            hint: `remove what is left with \`rootlet down --name ${cluster.name}\`, then run up again`,
-          });
       },
     },
     {
@@ -414,6 +419,14 @@ async function upLocked(request: UpRequest): Promise<UpResult> {
         }
         for (const node of wanted.filter((wantedNode) => existing.get(wantedNode.name)?.status === 'running'))
           ctx.nodes.push({ name: node.name, role: node.role, action: 'kept' });
+        // A worker removed behind rootlet's back leaves its /var volume, which createNode refuses to reuse: in a cluster
+        // whose control plane is there it held nothing worth keeping (pods, loaded images), so it goes and the worker is
+        // made anew. Volumes still in use are never removed.
+        const recreated = missing.filter((node) => node.role === 'worker' && existing.has(controlPlane));
+        if (recreated.length > 0) {
+          await ctx.engine.removeOrphanVolumes(cluster.name);
+          ctx.notes.push(`made ${recreated.map((node) => node.name).join(', ')} anew: its container was gone`);
+        }
         if (missing.length > 0) {
           let started = 0;
           const onStarted = () => {
@@ -426,6 +439,11 @@ async function upLocked(request: UpRequest): Promise<UpResult> {
             undo,
             retain: request.retain,
             onStarted,
+          }).catch((error: unknown) => {
+            // The control plane's /var (etcd) outliving its container: that cluster is gone, not to be half-reused.
+            if (error instanceof RootletError && error.code === 'volume-exists' && error.message.includes(` for node ${controlPlane} `))
+              throw controlPlaneGone(cluster.name, ['its /var volume']);
+            throw error;
           });
           ctx.bootMs = performance.now() - ctx.allStartedAt!;
           for (const node of missing) ctx.nodes.push({ name: node.name, role: node.role, action: 'created' });
@@ -513,6 +531,13 @@ async function upLocked(request: UpRequest): Promise<UpResult> {
         if (pending.length === 0) {
           task.title = 'Workers already joined';
           return;
+        }
+        // A worker whose container was removed behind rootlet's back left its Node object: kubeadm join refuses a name
+        // that is registered (Ready) already, so the stale one goes first. Not joined here means not that node's.
+        const registered = (await kubectlGet(steps, controlPlane, ['nodes'])) as { items?: Array<{ metadata?: { name?: string } }> } | undefined;
+        for (const worker of pending.filter((name) => registered?.items?.some((item) => item.metadata?.name === name))) {
+          task.output = `taking the old ${worker} out of the cluster`;
+          await removeFromCluster(steps, controlPlane, worker);
         }
         const caHash = await readCaCertHash(steps, controlPlane);
         const token = ctx.initToken ?? (await createJoinToken(steps, controlPlane));
@@ -604,6 +629,17 @@ async function upLocked(request: UpRequest): Promise<UpResult> {
       total: Date.now() - started,
     },
   };
+}
+
+function controlPlaneGone(cluster: string, left: readonly string[]): RootletError {
+  return new RootletError(
+    'no-control-plane',
+    `the control plane of cluster ${cluster} is gone: its container ${controlPlaneName(cluster)} was removed, and the cluster cannot be repaired without it`,
+    {
+      details: [`left of it: ${left.join(', ')}`],
+      hint: `remove what is left with \`rootlet down --name ${cluster}\`, then \`rootlet up\` creates the cluster anew`,
+    },
+  );
 }
 
 async function readManifest(host: Host, file: string): Promise<string> {

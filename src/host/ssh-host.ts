@@ -97,6 +97,8 @@ export class SshHost implements Host {
   readonly #forwards = new Set<SocketForward>();
   readonly #socketForwards = new Map<string, Promise<SocketForward>>();
   #lost: Error | undefined;
+  /** The connection ended before node-ssh heard of it: an error event, or "Not connected" to a new channel. */
+  #closed = false;
   #home: Promise<string> | undefined;
 
   private constructor(ssh: NodeSSH, target: SshTarget & { user: string }) {
@@ -109,9 +111,11 @@ export class SshHost implements Host {
     connection.setNoDelay(true);
     // node-ssh adds an 'error' listener per command; a doctor run has dozens at once.
     connection.setMaxListeners(0);
-    // Without a listener an error after login (a reset, a keepalive timeout) would crash the process.
+    // Without a listener an error after login (a reset, a keepalive timeout) would crash the process. Each ends the
+    // connection, which node-ssh notices only at the close event a moment later: commands failing meanwhile are the loss.
     connection.on('error', (error: Error) => {
       this.#lost ??= error;
+      this.#closed = true;
     });
   }
 
@@ -404,16 +408,37 @@ export class SshHost implements Host {
 
   async #openStream(remotePath: string): Promise<ClientChannel> {
     this.#assertConnected();
-    return (await this.#ssh.forwardOutStreamLocal(remotePath)) as ClientChannel;
+    try {
+      return (await this.#ssh.forwardOutStreamLocal(remotePath)) as ClientChannel;
+    } catch (error) {
+      this.#noteClosed(error);
+      this.#assertConnected();
+      throw error;
+    }
   }
 
-  #assertConnected(): void {
-    if (this.#ssh.isConnected()) return;
-    throw new RootletError('ssh-closed', `ssh: the connection to ${this.id} is closed${this.#lost ? ` (${this.#lost.message})` : ''}`, {
+  /** ssh2 answers a new channel on a socket that has just closed with "Not connected", before any close event. */
+  #noteClosed(error: unknown): void {
+    if (error instanceof Error && error.message === 'Not connected') this.#closed = true;
+  }
+
+  /**
+   * Once the connection has gone (sshd killed, the link cut, the host rebooted): the error to show for it, whatever a
+   * command or a forwarded socket failed with meanwhile (a reset engine socket says nothing about SSH). Undefined while
+   * it is up.
+   */
+  connectionLost(): RootletError | undefined {
+    if (this.#ssh.isConnected() && !this.#closed) return undefined;
+    return new RootletError('ssh-closed', `ssh: the connection to ${this.id} was lost${this.#lost ? ` (${messageOf(this.#lost)})` : ''}`, {
       exitCode: ExitCode.ssh,
       hint: 're-run; if it keeps happening, check the network and the sshd log on that host',
       ...(this.#lost ? { cause: this.#lost } : {}),
     });
+  }
+
+  #assertConnected(): void {
+    const lost = this.connectionLost();
+    if (lost) throw lost;
   }
 
   /** One command over its own session channel: the argv quoted by shellLine, stdin streamed, output kept as bytes. */
@@ -454,6 +479,7 @@ export class SshHost implements Host {
       return { code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) };
     } catch (error) {
       if (error instanceof RootletError || signal?.aborted) throw error;
+      this.#noteClosed(error);
       this.#assertConnected();
       throw new RootletError('ssh-session', `ssh: ${this.id}: cannot run ${command[0]}: ${messageOf(error)}`, {
         exitCode: ExitCode.ssh,
