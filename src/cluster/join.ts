@@ -35,6 +35,7 @@ import {
   readClusterRecord,
   readNodeFacts,
   removeFromCluster,
+  removeJoinConfig,
   type StepContext,
 } from '../kube/node-steps.js';
 import { Transcript } from '../kube/transcript.js';
@@ -505,7 +506,9 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
     ...(Object.keys(record.join.nodeLabels).length === 0 ? {} : { labels: record.join.nodeLabels }),
   };
   let outcome: OneOutcome['outcome'] = 'kept';
-  if (!(await isJoined(remoteStep, name))) {
+  // A join whose connection dropped after kubeadm join finished left its configuration behind.
+  if (await isJoined(remoteStep, name)) await removeJoinConfig(remoteStep, name);
+  else {
     outcome = 'joined';
     const nodeFacts = await readNodeFacts(remoteStep, name);
     if (nodeFacts.kubernetesVersion !== record.kubernetesVersion)

@@ -112,6 +112,14 @@ async function removeFile(ctx: StepContext, node: string, path: string): Promise
   await cleanup(ctx, node, ['rm', '-f', path], [0], `delete ${path}`);
 }
 
+/**
+ * Removes a join configuration a join cut short may have left (its token is deleted already, but the file has no
+ * business there): a re-run that finds the node joined calls it.
+ */
+export async function removeJoinConfig(ctx: StepContext, node: string): Promise<void> {
+  await removeFile(ctx, node, JOIN_CONFIG_PATH);
+}
+
 export interface NodeFacts {
   kubernetesVersion: string;
   /** How many ids the node's user namespace maps (the sum of its uid_map's counts). */
