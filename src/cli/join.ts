@@ -7,6 +7,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Host } from '../host/host.js';
 import { LocalHost } from '../host/local-host.js';
 import { resolveSshHost } from '../host/ssh-config.js';
+import { targetId } from '../host/ssh-target.js';
 import { connectSsh } from './ssh-connect.js';
 import { clusterFlags, engineChoiceFlags, ignoreCheckFlag, loadClusterFileFrom, progressFlags, progressOf } from './cluster-flags.js';
 import { withInterrupt } from './interrupt.js';
@@ -72,6 +73,12 @@ export function runJoin({ local, engine, cluster, targets, ...options }: JoinRun
   return joinHosts(local, engine, cluster, targets, { ...options, env: process.env, connect: connectSsh });
 }
 
+/** What a second Ctrl-C during a join may leave, and the command that removes it. */
+export function joinCleanup(cluster: string, targets: readonly JoinTarget[]): string {
+  const host = targets.length === 1 ? targetId(targets[0]!.target) : 'HOST';
+  return `run \`rootlet down --name ${cluster} --host ${host}\`${targets.length === 1 ? '' : ' for each host'} (not for a host that had joined before)`;
+}
+
 /** The per-host table; failures with their reason and next step. */
 export function renderJoin(result: JoinResult, paint: ReturnType<typeof colorFor>): string {
   const joined = result.hosts.filter((host) => host.outcome === 'joined' || host.outcome === 'kept').length;
@@ -101,20 +108,22 @@ export async function joinCommand(raw: unknown, args: string[]): Promise<number>
     throw new UsageError('no host to join', 'name hosts as [user@]host[:port] arguments, or list them under hosts: in a cluster file (-f FILE)');
   const waitMs = options.wait === undefined ? (file === undefined ? parseDuration('5m') : parseDuration(file.wait)) : parseDuration(options.wait);
   const engine = await engineFor(local, { socket: options.engineSocket, kind: options.engine, allowRootful: options.allowRootful }, process.env);
-  const result = await withInterrupt((signal) =>
-    runJoin({
-      local,
-      engine,
-      cluster,
-      targets,
-      acceptNewHostKeys: options.acceptNewHostKeys,
-      skipDoctor: options.skipDoctor,
-      ignoreChecks: options.ignoreCheck,
-      retain: options.retain,
-      waitMs,
-      progress: progressOf(options),
-      signal,
-    }),
+  const result = await withInterrupt(
+    (signal) =>
+      runJoin({
+        local,
+        engine,
+        cluster,
+        targets,
+        acceptNewHostKeys: options.acceptNewHostKeys,
+        skipDoctor: options.skipDoctor,
+        ignoreChecks: options.ignoreCheck,
+        retain: options.retain,
+        waitMs,
+        progress: progressOf(options),
+        signal,
+      }),
+    { cleanup: joinCleanup(cluster, targets) },
   );
   if (options.json) printJson(result);
   else process.stdout.write(renderJoin(result, colorFor(process.stdout)));

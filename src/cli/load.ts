@@ -49,18 +49,20 @@ export async function loadCommand(raw: unknown, images: string[]): Promise<numbe
   const saved = archive === undefined ? undefined : await archiveItem(() => host.openRead(path.resolve(archive)), archive);
   const engine = await engineFor(host, { socket: options.engineSocket, kind: options.engine, allowRootful: options.allowRootful }, process.env);
   const items = saved ? [saved] : await Promise.all(images.map((image) => engineItem(engine, image)));
-  const result = await withInterrupt((signal) =>
-    loadImages({
-      local: host,
-      env: process.env,
-      engine,
-      cluster: options.name ?? DEFAULT_CLUSTER_NAME,
-      items,
-      nodes: options.nodes,
-      connect: connectSsh,
-      signal,
-      progress,
-    }),
+  const result = await withInterrupt(
+    (signal) =>
+      loadImages({
+        local: host,
+        env: process.env,
+        engine,
+        cluster: options.name ?? DEFAULT_CLUSTER_NAME,
+        items,
+        nodes: options.nodes,
+        connect: connectSsh,
+        signal,
+        progress,
+      }),
+    { cleanup: 'a partly imported image in a node; run the same `rootlet load` again (it imports the image anew)' },
   );
   if (options.json) printJson(result);
   else process.stdout.write(render(result, colorFor(process.stdout)));

@@ -7,7 +7,7 @@ import { DEFAULT_CLUSTER_NAME } from '../config/cluster-file.js';
 import { LocalHost } from '../host/local-host.js';
 import { withInterrupt } from './interrupt.js';
 import { colorFor, printJson } from './output.js';
-import { joinTargets, renderJoin, runJoin } from './join.js';
+import { joinCleanup, joinTargets, renderJoin, runJoin } from './join.js';
 import { engineFor } from '../cluster/engine-choice.js';
 import { joinExitCode } from '../cluster/join.js';
 import { resolveAddress } from '../cluster/advertise.js';
@@ -80,20 +80,22 @@ export async function upCommand(raw: unknown, { given }: { given: readonly strin
   const targets = await joinTargets(host, { args: [], entries: cluster.hosts, identity: options.identity, sshConfig: options.sshConfig });
   const peers = await Promise.all(targets.map(async (target) => target.advertiseAddress ?? (await resolveAddress(target.target.host))));
   const engineChoice = { socket: engineSocket, kind: options.engine, allowRootful: options.allowRootful };
-  const result = await withInterrupt((signal) =>
-    upCluster({
-      peers,
-      ignoreChecks: options.ignoreCheck,
-      host,
-      cluster,
-      engine: engineChoice,
-      skipDoctor: options.skipDoctor,
-      retain: options.retain,
-      switchContext: options.switch,
-      progress,
-      signal,
-      env: process.env,
-    }),
+  const result = await withInterrupt(
+    (signal) =>
+      upCluster({
+        peers,
+        ignoreChecks: options.ignoreCheck,
+        host,
+        cluster,
+        engine: engineChoice,
+        skipDoctor: options.skipDoctor,
+        retain: options.retain,
+        switchContext: options.switch,
+        progress,
+        signal,
+        env: process.env,
+      }),
+    { cleanup: `run \`rootlet down --name ${cluster.name}\` (or, for a cluster that existed before, the same \`rootlet up\` again)` },
   );
   if (targets.length === 0) {
     if (options.json) printJson(result);
@@ -102,20 +104,22 @@ export async function upCommand(raw: unknown, { given }: { given: readonly strin
   }
   // The control plane is up and stays up whatever the hosts do: each host's outcome is reported on its own.
   const engine = await engineFor(host, engineChoice, process.env);
-  const joined = await withInterrupt((signal) =>
-    runJoin({
-      local: host,
-      engine,
-      cluster: cluster.name,
-      targets,
-      acceptNewHostKeys: options.acceptNewHostKeys,
-      skipDoctor: options.skipDoctor,
-      ignoreChecks: options.ignoreCheck,
-      retain: options.retain,
-      waitMs: cluster.waitMs,
-      progress,
-      signal,
-    }),
+  const joined = await withInterrupt(
+    (signal) =>
+      runJoin({
+        local: host,
+        engine,
+        cluster: cluster.name,
+        targets,
+        acceptNewHostKeys: options.acceptNewHostKeys,
+        skipDoctor: options.skipDoctor,
+        ignoreChecks: options.ignoreCheck,
+        retain: options.retain,
+        waitMs: cluster.waitMs,
+        progress,
+        signal,
+      }),
+    { cleanup: joinCleanup(cluster.name, targets) },
   );
   if (options.json) printJson({ ...result, join: joined });
   else process.stdout.write(`${summary(result)}\n${renderJoin(joined, colorFor(process.stdout))}`);

@@ -265,7 +265,10 @@ export async function joinHosts(local: Host, engine: Engine, cluster: string, ta
           undo,
           taken,
           nameTurn: { after: turns[index - 1]?.promise, done: () => turns[index]!.resolve() },
-          report: (line) => (task.output = line),
+          report: (line) => {
+            signal.throwIfAborted();
+            task.output = line;
+          },
         });
         run.result = { host: id, ...outcome, seconds: (Date.now() - hostStarted) / 1000 };
         task.title = `${id}: ${outcome.outcome === 'kept' ? 'already joined' : 'joined'} as ${outcome.node} (${outcome.address})`;
@@ -330,6 +333,10 @@ interface JoinContext extends JoinOptions {
   taken: Set<string>;
   /** This host names its node after the host before it has (or has failed). */
   nameTurn: { after: Promise<void> | undefined; done: () => void };
+  /**
+   * Shows the step the host starts; throws once the run is interrupted, so that after Ctrl-C no further step starts
+   * (doctor, for one, cannot be stopped midway).
+   */
   report: (line: string) => void;
 }
 
@@ -561,7 +568,11 @@ async function joinOne(ssh: SshHost, run: HostRun, ctx: JoinContext): Promise<On
 async function bringImage(ctx: JoinContext, remote: Engine, image: string, report: (line: string) => void): Promise<void> {
   if (await remote.hasImage(image)) return;
   report(`copying the node image ${image} from this host's engine`);
-  await remote.loadImage(await ctx.engine.exportImage(image), { signal: ctx.signal, onProgress: report });
+  // Progress lines are no steps: after Ctrl-C they stop quietly (the signal aborts the load itself).
+  const onProgress = (line: string) => {
+    if (!ctx.signal.aborted) report(line);
+  };
+  await remote.loadImage(await ctx.engine.exportImage(image), { signal: ctx.signal, onProgress });
   if (!(await remote.hasImage(image)))
     throw new RootletError('image-copy', `the node image ${image} is not on the remote engine after loading it`, {
       hint: `load it there yourself (\`docker save ${image} | ssh HOST docker load\`), then join again`,

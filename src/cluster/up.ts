@@ -584,6 +584,7 @@ async function upLocked(request: UpRequest): Promise<UpResult> {
         });
         ctx.kubeconfigPath = await kubeconfigTarget(host, request.env);
         try {
+          // Ctrl-C while another writer holds the file's lock stops the wait (up to 10 s) too.
           const merged = await mergeIntoKubeconfig(host, ctx.kubeconfigPath, entry, { switchContext: request.switchContext, signal });
           const warning = exposedKubeconfigWarning(merged);
           if (warning !== undefined) ctx.notes.push(warning);
@@ -601,7 +602,17 @@ async function upLocked(request: UpRequest): Promise<UpResult> {
 
   try {
     // Once every step has finished the cluster is up: a Ctrl-C that no step saw does not tear it down again.
-    await new Listr<UpContext>(tasks, { ...listrOptions(request.progress), ctx: context }).run();
+    // A step that ran on to its end after Ctrl-C (doctor cannot be stopped midway) fails as interrupted, and the next
+    // does not start; the last one's end is the cluster's.
+    const guarded = tasks.map((entry, index): ListrTask<UpContext> => ({
+      ...entry,
+      task: async (ctx, task) => {
+        if (signal.aborted) throw interrupted();
+        await entry.task(ctx, task);
+        if (signal.aborted && index < tasks.length - 1) throw interrupted();
+      },
+    }));
+    await new Listr<UpContext>(guarded, { ...listrOptions(request.progress), ctx: context }).run();
   } catch (thrown) {
     const error = signal.aborted && !(thrown instanceof RootletError && thrown.exitCode === ExitCode.interrupted) ? interrupted(thrown) : thrown;
     throw await failUp(error, { request, undo, transcript, context });
