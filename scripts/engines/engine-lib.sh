@@ -35,6 +35,21 @@ as_user() {
     PATH=/usr/share/docker.io/contrib:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
 }
 
+# detached LOG COMMAND...: COMMAND in the background, its output in LOG, holding no other descriptor of ours. Whoever
+# reads this script's output (a test's execa, provision's tee) waits for its end: an engine that kept a copy (a
+# descriptor bash saved around a redirected function call, one the caller leaked) would make it wait forever.
+detached() {
+  local log=$1 fd; shift
+  (
+    exec >"$log" 2>&1 </dev/null
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+    done
+    "$@"
+  ) &
+}
+
 answers() { curl -sf --max-time 3 --unix-socket "$1" http://engine/_ping >/dev/null 2>&1; }
 
 wait_for() {
@@ -73,7 +88,7 @@ CONF
   if ! answers "$socket"; then
     log "starting rootless Podman for $user"
     as_user "$user" mkdir -p "/run/user/$uid/podman"
-    as_user "$user" setsid podman system service --time=0 "unix://$socket" >"$log" 2>&1 < /dev/null &
+    detached "$log" as_user "$user" setsid podman system service --time=0 "unix://$socket"
     wait_for "$socket" "$log"
   fi
   echo "$var=$socket"
@@ -99,7 +114,7 @@ start_docker() {
   fi
   if ! answers "$socket"; then
     log "starting rootless Docker for $user"
-    as_user "$user" setsid dockerd-rootless.sh >"$log" 2>&1 < /dev/null &
+    detached "$log" as_user "$user" setsid dockerd-rootless.sh
     wait_for "$socket" "$log"
   fi
   echo "$var=$socket"
@@ -142,7 +157,7 @@ kill_docker() {
 start_docker_again() {
   start_docker "$@"
   local pid shims
-  shims=" $(pgrep -u "$1" -f "$SHIM" | tr '\n' ' ') "
+  shims=" $(pgrep -u "$1" -f "$SHIM" | tr '\n' ' ' || true) "
   for pid in $(cat /run/rootlet-faults-docker-shims 2>/dev/null); do
     # Only a shim of that user with nothing under it: a reused pid, or a shim still running a container, stays.
     case "$shims" in *" $pid "*) pgrep -P "$pid" >/dev/null || kill -KILL "$pid" 2>/dev/null || true ;; esac
