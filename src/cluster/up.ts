@@ -10,7 +10,7 @@ import type { ClusterOptions } from '../config/cluster-file.js';
 import { runDoctor } from '../doctor/run.js';
 import { probeEngine } from '../engine/connect.js';
 import type { Engine } from '../engine/engine.js';
-import { engineUnreachable } from '../engine/errors.js';
+import { duringStep, engineUnreachable } from '../engine/errors.js';
 import { launchNodes } from '../engine/launch.js';
 import { defaultNodeImage, defaultNodeImageRecipe, ensureImage } from '../engine/node-image.js';
 import { chooseSubnet } from '../engine/subnet.js';
@@ -136,6 +136,8 @@ interface UpContext {
   /** The init token, while this run holds one: local workers join with it. */
   initToken: string | undefined;
   initialized: boolean;
+  /** kubeadm init was started in this run: an engine that dies before it finishes leaves a half-done init. */
+  initStarted: boolean;
   kubeconfigPath: string;
   notes: string[];
   nodes: UpNode[];
@@ -275,6 +277,7 @@ async function upLocked(request: UpRequest): Promise<UpResult> {
     launched: [],
     initToken: undefined,
     initialized: false,
+    initStarted: false,
     allStartedAt: undefined,
     bootMs: 0,
   } as unknown as UpContext;
@@ -504,6 +507,7 @@ async function upLocked(request: UpRequest): Promise<UpResult> {
           renderInitConfig(ctx.spec, ctx.spec.nodes[0]!, { bootstrapToken: ctx.initToken }),
           kubeadmPatchesFor('init', cluster.kubernetes.kubeadmConfigPatches),
         );
+        ctx.initStarted = true;
         await kubeadmInit(step(ctx.engine), controlPlane, config);
         ctx.initialized = true;
         await writeClusterRecord(step(ctx.engine), controlPlane, clusterRecord(cluster, ctx));
@@ -612,7 +616,7 @@ async function upLocked(request: UpRequest): Promise<UpResult> {
         if (signal.aborted && index < tasks.length - 1) throw interrupted();
       },
     }));
-    await new Listr<UpContext>(guarded, { ...listrOptions(request.progress), ctx: context }).run();
+    await new Listr<UpContext>(guarded.map(namingStep), { ...listrOptions(request.progress), ctx: context }).run();
   } catch (thrown) {
     const error = signal.aborted && !(thrown instanceof RootletError && thrown.exitCode === ExitCode.interrupted) ? interrupted(thrown) : thrown;
     throw await failUp(error, { request, undo, transcript, context });
@@ -653,6 +657,21 @@ function controlPlaneGone(cluster: string, left: readonly string[]): RootletErro
   );
 }
 
+/** The step as given, but an engine dying in it names the step (its title as the step started). */
+function namingStep(step: ListrTask<UpContext>): ListrTask<UpContext> {
+  const title = String(step.title);
+  return {
+    ...step,
+    task: async (ctx, task) => {
+      try {
+        await step.task(ctx, task);
+      } catch (error) {
+        throw duringStep(error, title);
+      }
+    },
+  };
+}
+
 async function readManifest(host: Host, file: string): Promise<string> {
   try {
     return await host.readText(file);
@@ -691,7 +710,9 @@ async function failUp(
           ...workerNames(request.cluster.name, request.cluster.workers),
         ]).catch(() => undefined);
   const created = undo.size > 0;
-  const leftovers = request.retain ? [] : await undo.unwind();
+  // An engine that stopped answering removes nothing: what this run made is left for the re-run to continue from.
+  const engineGone = error instanceof RootletError && error.code === 'engine-gone';
+  const leftovers = request.retain || engineGone ? [] : await undo.unwind();
   const known =
     error instanceof RootletError
       ? error
@@ -700,8 +721,18 @@ async function failUp(
           hint: 'run again with --verbose for the stack trace, and report it',
         });
   const where = logPath ? `log: ${logPath}` : undefined;
-  const kept = request.retain && created ? `kept for inspection (--retain): rootlet down --name ${request.cluster.name} removes it` : undefined;
+  // A re-run continues what this run made, except a kubeadm init the engine's death cut off (it refuses that one).
+  const initCut = engineGone && context.initStarted === true && context.initialized !== true;
+  const next = initCut
+    ? `kubeadm init on ${controlPlaneName(request.cluster.name)} was cut off, which a re-run cannot continue: start the engine service again, then \`rootlet down --name ${request.cluster.name}\` and run up again`
+    : known.hint;
+  const kept =
+    request.retain && created
+      ? `kept for inspection (--retain): rootlet down --name ${request.cluster.name} removes it`
+      : engineGone && created && !initCut
+        ? `what this run created is kept for it (\`rootlet down --name ${request.cluster.name}\` removes it instead)`
+        : undefined;
   const notRemoved = leftovers.length > 0 ? `could not remove: ${leftovers.join('; ')}` : undefined;
-  const hint = [known.hint, where, kept, notRemoved].filter((part) => part !== undefined).join('; ');
+  const hint = [next, where, kept, notRemoved].filter((part) => part !== undefined).join('; ');
   return new RootletError(known.code, known.message, { exitCode: known.exitCode, hint, cause: known.cause ?? known, details: [...known.details] });
 }

@@ -1,6 +1,6 @@
 import { ExitCode, interrupted, isAbort, RootletError } from '../errors.js';
 import { START_ENGINE_HINT, type SocketCandidate } from './discovery.js';
-import type { EngineInfo } from './types.js';
+import type { EngineInfo, EngineKind } from './types.js';
 
 export interface Attempt {
   candidate: SocketCandidate;
@@ -10,7 +10,11 @@ export interface Attempt {
 
 export function engineUnreachable(attempts: Attempt[]): RootletError {
   const tried = attempts.map(({ candidate, outcome }) => `${candidate.path} (${candidate.source}): ${outcome}`).join('; ');
-  return new RootletError('engine-unreachable', `no rootless Podman or Docker answered; tried ${tried || 'nothing'}`, {
+  // --engine podman|docker leaves only that engine's sockets: the error names it alone.
+  const kinds = new Set(attempts.map(({ candidate }) => candidate.kind));
+  const [only] = kinds;
+  const which = kinds.size === 1 && only !== undefined ? KIND_NAMES[only] : 'Podman or Docker';
+  return new RootletError('engine-unreachable', `no rootless ${which} answered; tried ${tried || 'nothing'}`, {
     exitCode: ExitCode.engine,
     hint: START_ENGINE_HINT,
   });
@@ -24,8 +28,10 @@ export function rootfulEngine(info: EngineInfo): RootletError {
   );
 }
 
+const KIND_NAMES: Record<EngineKind, string> = { podman: 'Podman', docker: 'Docker' };
+
 export function engineName(info: Pick<EngineInfo, 'kind' | 'socket'>): string {
-  return `${info.kind === 'podman' ? 'Podman' : 'Docker'} at ${info.socket}`;
+  return `${KIND_NAMES[info.kind]} at ${info.socket}`;
 }
 
 interface ApiError {
@@ -51,6 +57,31 @@ export function statusOf(error: unknown): number | undefined {
 function isConnectionLost(error: unknown): boolean {
   const code = (error as ApiError | undefined)?.code;
   return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+/**
+ * The engine's socket stopped answering in the middle of a command (its service died or was stopped): exit 4, naming
+ * the engine, what rootlet was doing, and, once a command's step adds it (`duringStep`), the step.
+ */
+export class EngineGoneError extends RootletError {
+  constructor(
+    readonly engine: Pick<EngineInfo, 'kind' | 'socket'>,
+    readonly operation: string,
+    { cause, step }: { cause: unknown; step?: string },
+  ) {
+    super(
+      'engine-gone',
+      step === undefined
+        ? `${engineName(engine)} stopped answering while rootlet was to ${operation}`
+        : `${engineName(engine)} stopped answering during "${step}" (rootlet was to ${operation})`,
+      { exitCode: ExitCode.engine, hint: 'start the engine service again, then re-run the same command: it picks up where it stopped', cause },
+    );
+  }
+}
+
+/** An engine that died during `step` of a command, with that step in its message; any other error as it is. */
+export function duringStep(error: unknown, step: string): unknown {
+  return error instanceof EngineGoneError ? new EngineGoneError(error.engine, error.operation, { cause: error.cause, step }) : error;
 }
 
 /** Known engine messages, mapped to what the user should do; the first match wins. */
@@ -89,13 +120,7 @@ const KNOWN: Array<{ pattern: RegExp; code: string; hint: (subject: string) => s
 export function engineOperationFailed(info: Pick<EngineInfo, 'kind' | 'socket'>, operation: string, error: unknown): RootletError {
   if (error instanceof RootletError) return error;
   if (isAbort(error)) return interrupted(error);
-  if (isConnectionLost(error)) {
-    return new RootletError('engine-gone', `${engineName(info)} stopped answering while it was to ${operation}`, {
-      exitCode: ExitCode.engine,
-      hint: 'start the engine service again, then re-run the same command: it picks up where it stopped',
-      cause: error,
-    });
-  }
+  if (isConnectionLost(error)) return new EngineGoneError(info, operation, { cause: error });
   const message = apiMessage(error);
   const known = KNOWN.find(({ pattern }) => pattern.test(message));
   return new RootletError(known?.code ?? 'engine-failed', `${engineName(info)} could not ${operation}: ${firstLine(message)}`, {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { START_ENGINE_HINT, type SocketCandidate } from '../../src/engine/discovery.js';
-import { engineOperationFailed, engineUnreachable } from '../../src/engine/errors.js';
+import { duringStep, engineOperationFailed, engineUnreachable } from '../../src/engine/errors.js';
 import { ExitCode, RootletError } from '../../src/errors.js';
 
 const PODMAN = { kind: 'podman', socket: '/run/user/1000/podman/podman.sock' } as const;
@@ -40,8 +40,20 @@ describe('engineOperationFailed', () => {
     const error = engineOperationFailed(PODMAN, 'create node demo-worker-1', cause);
     expect(error.code).toBe('engine-gone');
     expect(error.exitCode).toBe(4);
-    expect(error.message).toBe('Podman at /run/user/1000/podman/podman.sock stopped answering while it was to create node demo-worker-1');
+    expect(error.message).toBe('Podman at /run/user/1000/podman/podman.sock stopped answering while rootlet was to create node demo-worker-1');
     expect(error.hint).toContain('start the engine service again');
+  });
+
+  it('names the step of the command the engine died in, once the command adds it', () => {
+    const gone = engineOperationFailed(DOCKER, 'inspect node demo-worker', { code: 'ECONNREFUSED' });
+    const named = duringStep(gone, 'Create and boot the nodes') as RootletError;
+    expect(named.message).toBe(
+      'Docker at /run/user/1000/docker.sock stopped answering during "Create and boot the nodes" (rootlet was to inspect node demo-worker)',
+    );
+    expect(named).toMatchObject({ code: 'engine-gone', exitCode: 4, hint: gone.hint });
+    // Any other error passes unchanged.
+    const other = engineOperationFailed(DOCKER, 'list nodes', { statusCode: 500, json: { message: 'disk full' } });
+    expect(duringStep(other, 'Create and boot the nodes')).toBe(other);
   });
 
   it('treats a vanished socket file and a reset connection as engine-gone as well', () => {
@@ -121,6 +133,14 @@ describe('engineUnreachable', () => {
     expect(error.hint).toContain('systemctl --user enable --now podman.socket');
     expect(error.hint).toContain('dockerd-rootless-setuptool.sh install');
     expect(error.toJSON()).toMatchObject({ code: 'engine-unreachable', exitCode: 4, hint: START_ENGINE_HINT });
+  });
+
+  it('names the one engine asked for (--engine) when only its sockets were tried', () => {
+    const podmanOnly = attempts.filter(({ candidate }) => candidate.kind === 'podman');
+    expect(engineUnreachable(podmanOnly).message).toBe(
+      'no rootless Podman answered; tried /run/user/1000/podman/podman.sock ($XDG_RUNTIME_DIR/podman/podman.sock): connect ECONNREFUSED',
+    );
+    expect(engineUnreachable(attempts.filter(({ candidate }) => candidate.kind === 'docker')).message).toMatch(/^no rootless Docker answered; /);
   });
 
   it('says it tried nothing when there was no candidate', () => {
